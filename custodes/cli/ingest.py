@@ -1,0 +1,1 @@
+"""`custodes ingest`: read files and folders into the lake (placeholder wiring, see store)."""

@@ -1,0 +1,134 @@
+"""The vocabulary every stage speaks: the event schema, raw records, parse failures, alerts.
+
+An event is one row of `EVENT_SCHEMA`: typed core columns named after ECS, the record exactly
+as it arrived (`event.original`) and the source's own fields kept in one `fields` map
+(`map<string, string>`), so a Sigma rule naming `CommandLine` or `TargetUserName` still matches.
+docs/architecture.md gives the measurements behind the map.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+#: Core columns: (name, Arrow type). Every parser fills what it understands; the rest are null.
+CORE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("@timestamp", TIMESTAMP),
+    ("event.id", pa.string()),
+    ("event.dataset", pa.string()),
+    ("event.module", pa.string()),
+    ("event.code", pa.string()),
+    ("event.kind", pa.string()),
+    ("event.category", pa.string()),
+    ("event.action", pa.string()),
+    ("event.outcome", pa.string()),
+    ("event.severity", pa.int32()),
+    ("log.file.path", pa.string()),
+    ("log.offset", pa.int64()),
+    ("host.name", pa.string()),
+    ("host.ip", pa.string()),
+    ("user.name", pa.string()),
+    ("user.domain", pa.string()),
+    ("user.id", pa.string()),
+    ("user.target.name", pa.string()),
+    ("source.ip", pa.string()),
+    ("source.port", pa.int32()),
+    ("destination.ip", pa.string()),
+    ("destination.port", pa.int32()),
+    ("destination.domain", pa.string()),
+    ("network.transport", pa.string()),
+    ("network.bytes", pa.int64()),
+    ("process.pid", pa.int64()),
+    ("process.name", pa.string()),
+    ("process.executable", pa.string()),
+    ("process.command_line", pa.string()),
+    ("process.entity_id", pa.string()),
+    ("process.parent.pid", pa.int64()),
+    ("process.parent.executable", pa.string()),
+    ("process.parent.command_line", pa.string()),
+    ("process.parent.entity_id", pa.string()),
+    ("winlog.channel", pa.string()),
+    ("winlog.provider_name", pa.string()),
+    ("winlog.record_id", pa.int64()),
+    ("winlog.logon.id", pa.string()),
+    ("url.original", pa.string()),
+    ("http.request.method", pa.string()),
+    ("http.response.status_code", pa.int32()),
+    ("user_agent.original", pa.string()),
+    ("file.path", pa.string()),
+    ("device.id", pa.string()),
+    ("message", pa.string()),
+    ("event.original", pa.string()),
+)
+
+FIELDS_COLUMN = "fields"
+FIELDS_TYPE = pa.map_(pa.string(), pa.string())
+
+EVENT_SCHEMA = pa.schema(
+    [pa.field(name, kind) for name, kind in CORE_COLUMNS] + [pa.field(FIELDS_COLUMN, FIELDS_TYPE)]
+)
+CORE_NAMES: frozenset[str] = frozenset(name for name, _ in CORE_COLUMNS)
+
+
+def event_id(origin: str, position: int, data: bytes) -> str:
+    """Deterministic id of a record: the same bytes from the same place always get the same id.
+
+    `origin` names where the record came from (a file path; empty for network sources, whose
+    records are identified by their content alone), `position` its place there.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(origin.encode())
+    digest.update(position.to_bytes(8, "little", signed=True))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as a source received it, before any parsing."""
+
+    data: bytes
+    source: str = ""
+    origin: str = ""
+    position: int = 0
+    format: str | None = None
+    received_at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        """The deterministic event id this record gets (see `event_id`)."""
+        return event_id(self.origin, self.position, self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseFailure:
+    """A record no parser could read: kept with its bytes, the parser tried and the reason."""
+
+    record: RawRecord
+    parser: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A detection: a rule or check that fired, pointing at the stored events that made it fire."""
+
+    rule_id: str
+    title: str
+    level: str
+    event_ids: tuple[str, ...]
+    first_seen_at: datetime
+    last_seen_at: datetime
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    kind: str = "sigma"
+    host_name: str | None = None
+    user_name: str | None = None
+    count: int = 1
+    description: str = ""
+    details: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the tests and the demo need; installed only when missing.
+set -euo pipefail
+need=()
+command -v logger >/dev/null || need+=(bsdutils)
+[ -n "${need[*]:-}" ] || exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing system packages: ${need[*]} (run as root or install them)" >&2
+  exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
