@@ -98,6 +98,7 @@ class RawRecord:
     position: int = 0
     format: str | None = None
     received_at: datetime | None = None
+    context: str | None = None  # what a format needs beside the record, e.g. a Zeek TSV header
 
     @property
     def id(self) -> str:
