@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import custodes
 from custodes.errors import ConfigError
 from custodes.store.control import Base, CorrelationStateRow, control_url, open_control
 
@@ -35,7 +38,16 @@ def test_migrations_are_idempotent_and_keep_data(data_dir: Path) -> None:
         assert row.updated_at == now  # read back timezone-aware
 
 
+def import_table_modules() -> None:
+    """Import every stage module, so each table declared on `Base` anywhere is known."""
+    skipped = ("custodes.cli", "custodes.api", "custodes.web", "custodes.store.migrations")
+    for module in pkgutil.walk_packages(custodes.__path__, "custodes."):
+        if not module.name.startswith(skipped):
+            importlib.import_module(module.name)
+
+
 def test_migrated_schema_matches_the_declared_tables(data_dir: Path) -> None:
+    import_table_modules()
     with open_control(data_dir) as control, control.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         differences = compare_metadata(context, Base.metadata)
