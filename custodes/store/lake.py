@@ -1,0 +1,113 @@
+"""The lake: immutable Parquet files per dataset and day, sorted by time, written crash-safely.
+
+`<data_dir>/lake/dataset=<name>/date=YYYY-MM-DD/<node>-<seq:012d>.parquet`: one file per WAL
+segment and partition. The name is deterministic, so replaying a segment after a crash finds the
+files it already wrote and never writes a second copy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from custodes.ingest.wal import fsync_directory
+
+LAKE_DIR = "lake"
+UNKNOWN_DATASET = "unknown"
+ROW_GROUP_ROWS = 128 * 1024
+UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class EventLedger(Protocol):
+    """Told of every lake file once it is durable (the evidence ledger implements this)."""
+
+    def record(self, relative_path: str, table: pa.Table) -> None:
+        """Add the file's events, in file order; calling it again for the same path is a no-op."""
+        ...
+
+    def close(self) -> None:
+        """Release files and keys."""
+        ...
+
+
+def partition_name(dataset: str) -> str:
+    """A dataset name safe as a directory name (`windows.security` stays as it is)."""
+    return UNSAFE_NAME.sub("_", dataset) or UNKNOWN_DATASET
+
+
+def partitions(table: pa.Table) -> list[tuple[str, str, pa.Table]]:
+    """Split events into (dataset, YYYY-MM-DD, rows sorted by @timestamp) parts."""
+    if table.num_rows == 0:
+        return []
+    datasets = pc.fill_null(table["event.dataset"], UNKNOWN_DATASET)
+    days = pc.cast(table["@timestamp"], pa.date32())
+    keyed = table.append_column("__dataset", datasets).append_column("__day", days)
+    ordered = keyed.sort_by([("__dataset", "ascending"), ("@timestamp", "ascending")])
+    dataset_codes = pc.dictionary_encode(ordered["__dataset"]).combine_chunks().indices.to_numpy()
+    day_numbers = ordered["__day"].combine_chunks().cast(pa.int32()).to_numpy()
+    changes = np.flatnonzero(
+        (dataset_codes[1:] != dataset_codes[:-1]) | (day_numbers[1:] != day_numbers[:-1])
+    )
+    starts = [0, *(changes + 1).tolist()]
+    ends = [*starts[1:], ordered.num_rows]
+    clean = ordered.drop_columns(["__dataset", "__day"])
+    parts = []
+    for start, end in zip(starts, ends, strict=True):
+        dataset = ordered["__dataset"][start].as_py()
+        day = ordered["__day"][start].as_py()
+        parts.append((dataset, day.isoformat(), clean.slice(start, end - start)))
+    return parts
+
+
+def write_parquet(path: Path, table: pa.Table) -> None:
+    """Write a Parquet file durably under its final name (temp name, fsync, rename, fsync dir)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    pq.write_table(
+        table,
+        temporary,
+        compression="zstd",
+        row_group_size=ROW_GROUP_ROWS,
+        write_page_index=True,
+    )
+    descriptor = os.open(temporary, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+    fsync_directory(path.parent)
+
+
+def write_events(
+    data_dir: Path,
+    table: pa.Table,
+    *,
+    node: str,
+    seq: int,
+    ledger: EventLedger | None = None,
+) -> list[str]:
+    """Write one segment's events into the lake; returns the files' paths relative to data_dir.
+
+    A file that already exists (a replay after a crash) is not written again, but the ledger is
+    told again: it ignores paths it knows.
+    """
+    written = []
+    for dataset, day, part in partitions(table):
+        relative = (
+            f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet"
+        )
+        path = data_dir / relative
+        if not path.exists():
+            write_parquet(path, part)
+        if ledger is not None:
+            ledger.record(relative, part)
+        written.append(relative)
+    return written
