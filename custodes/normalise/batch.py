@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import accumulate, chain
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from custodes.events import CORE_COLUMNS, EVENT_SCHEMA, FIELDS_COLUMN, RawRecord
+from custodes.errors import ParseError
+from custodes.events import CORE_COLUMNS, EVENT_SCHEMA, FIELDS_COLUMN, TIMESTAMP, RawRecord
+from custodes.normalise.fields import timestamp_array
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_STRING_BYTES = 2**31 - 1
+#: Columns build_batch fills itself (or completes) rather than copying from the rows.
+OWN_COLUMNS = frozenset({"@timestamp", "event.id", "event.original"})
 
 
 def decode_original(data: bytes) -> str:
@@ -21,44 +28,79 @@ def decode_original(data: bytes) -> str:
         return data.decode(errors="backslashreplace")
 
 
-def build_batch(rows: Sequence[dict[str, Any]], records: Sequence[RawRecord]) -> pa.RecordBatch:
+def build_batch(
+    rows: Sequence[dict[str, Any]],
+    records: Sequence[RawRecord],
+    *,
+    timestamps: pa.Array | None = None,
+) -> pa.RecordBatch:
     """One batch from parsed rows and the records they came from (same order, same length).
 
-    Every row gets its deterministic `event.id` and its `event.original`; a row without a
-    timestamp takes the time the record was received (or the epoch, never "now": normalising
-    is pure).
+    `@timestamp` may be a datetime or an ISO 8601 string (converted for the whole column at
+    once; `timestamps` passes a column already converted). Every row gets its deterministic
+    `event.id` and its `event.original`; a row without a timestamp takes the time the record was
+    received (or the epoch, never "now": normalising is pure).
     """
     count = len(rows)
-    columns: dict[str, list[Any]] = {name: [None] * count for name, _ in CORE_COLUMNS}
-    keys: list[str] = []
-    values: list[str] = []
-    offsets = [0] * (count + 1)
-    for index, row in enumerate(rows):
-        for name, value in row.items():
-            if name == FIELDS_COLUMN:
-                keys.extend(value.keys())
-                values.extend(value.values())
-            else:
-                columns[name][index] = value
-        offsets[index + 1] = len(keys)
-    stamps = columns["@timestamp"]
-    for index, stamp in enumerate(stamps):
-        if stamp is None:
-            stamps[index] = records[index].received_at or EPOCH
-    columns["event.id"] = [record.id for record in records]
-    originals = columns["event.original"]
-    for index, record in enumerate(records):
-        if originals[index] is None:
-            originals[index] = decode_original(record.data)
-    arrays = [pa.array(columns[name], type=kind) for name, kind in CORE_COLUMNS]
+    present: set[str] = set().union(*rows) if rows else set()
+    arrays: list[pa.Array] = []
+    for name, kind in CORE_COLUMNS:
+        if name == "@timestamp":
+            arrays.append(timestamp_column(rows, records, timestamps))
+        elif name == "event.id":
+            arrays.append(pa.array([record.id for record in records], type=pa.string()))
+        elif name == "event.original":
+            arrays.append(original_column(rows, records, "event.original" in present))
+        elif name in present:
+            arrays.append(pa.array([row.get(name) for row in rows], type=kind))
+        else:
+            arrays.append(pa.nulls(count, type=kind))
+    maps: list[dict[str, str]] = [row.get(FIELDS_COLUMN) or {} for row in rows]
     arrays.append(
         pa.MapArray.from_arrays(
-            pa.array(offsets, type=pa.int32()),
-            pa.array(keys, type=pa.string()),
-            pa.array(values, type=pa.string()),
+            pa.array(list(accumulate(map(len, maps), initial=0)), type=pa.int32()),
+            pa.array(list(chain.from_iterable(maps)), type=pa.string()),
+            pa.array(list(chain.from_iterable(fields.values() for fields in maps)), pa.string()),
         )
     )
     return pa.RecordBatch.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
+def timestamp_column(
+    rows: Sequence[dict[str, Any]], records: Sequence[RawRecord], timestamps: pa.Array | None
+) -> pa.Array:
+    """`@timestamp` for every row: its own time, else the time it was received, else the epoch."""
+    if timestamps is None:
+        timestamps, bad = timestamp_array([row.get("@timestamp") for row in rows])
+        if bad:
+            raise ParseError(f"unreadable time {rows[bad[0]]['@timestamp']!r}")
+    if timestamps.null_count == 0:
+        return timestamps
+    fallback = pa.array([record.received_at or EPOCH for record in records], type=TIMESTAMP)
+    return pc.coalesce(timestamps, fallback)
+
+
+def original_column(
+    rows: Sequence[dict[str, Any]], records: Sequence[RawRecord], rows_have_original: bool
+) -> pa.Array:
+    """`event.original`: what the parser gave, else the record's bytes as text."""
+    datas = [record.data for record in records]
+    offsets = list(accumulate(map(len, datas), initial=0))
+    try:
+        if offsets[-1] >= MAX_STRING_BYTES:
+            raise pa.ArrowInvalid("too large for one string array")
+        decoded = pa.StringArray.from_buffers(
+            len(datas),
+            pa.array(offsets, type=pa.int32()).buffers()[1],
+            pa.py_buffer(b"".join(datas)),
+        )
+        decoded.validate(full=True)  # raises on bytes that are not UTF-8
+    except pa.ArrowInvalid:  # escape the bad bytes record by record
+        decoded = pa.array([decode_original(data) for data in datas], type=pa.string())
+    if not rows_have_original:
+        return decoded
+    given = pa.array([row.get("event.original") for row in rows], type=pa.string())
+    return pc.coalesce(given, decoded)
 
 
 def empty_batch() -> pa.RecordBatch:

@@ -8,23 +8,26 @@ import orjson
 
 from custodes.errors import ParseError
 from custodes.events import CORE_NAMES, FIELDS_COLUMN, RawRecord
-from custodes.normalise.fields import flatten, parse_iso
+from custodes.normalise.fields import flatten, from_epoch
 
 #: Common non-ECS names for the time of an event, tried in order.
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts", "date", "eventTime", "UtcTime")
-INT_COLUMNS = frozenset(
-    {
-        "event.severity",
-        "log.offset",
-        "source.port",
-        "destination.port",
-        "network.bytes",
-        "process.pid",
-        "process.parent.pid",
-        "winlog.record_id",
-        "http.response.status_code",
-    }
-)
+#: Integer core columns with the bits they hold; other values there become null.
+INT_BITS = {
+    "event.severity": 32,
+    "log.offset": 64,
+    "source.port": 32,
+    "destination.port": 32,
+    "network.bytes": 64,
+    "process.pid": 64,
+    "process.parent.pid": 64,
+    "winlog.record_id": 64,
+    "http.response.status_code": 32,
+}
+INT_NAMES = frozenset(INT_BITS)
+#: Core columns a JSON document cannot set: they belong to the record, not its content.
+RECORD_COLUMNS = frozenset({"@timestamp", "event.id", "event.original"})
+SETTABLE = CORE_NAMES - RECORD_COLUMNS
 
 
 class JsonParser:
@@ -36,39 +39,57 @@ class JsonParser:
         return record.data[:1] == b"{"
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
-        try:
-            document = orjson.loads(record.data)
-        except orjson.JSONDecodeError as error:
-            raise ParseError(f"invalid JSON: {error}") from None
-        if not isinstance(document, dict):
-            raise ParseError("JSON record is not an object")
-        fields = flatten(document)
-        row: dict[str, Any] = {FIELDS_COLUMN: fields}
-        for key, value in fields.items():
-            if key in CORE_NAMES and key not in ("@timestamp", "event.id", "event.original"):
-                row[key] = (
-                    int(value)
-                    if key in INT_COLUMNS and value.lstrip("-").isdigit()
-                    else (None if key in INT_COLUMNS else value)
-                )
+        fields = flatten(load_object(record.data))
+        row = ecs_row(fields)
         for key in TIME_KEYS:
-            if key in fields:
-                row["@timestamp"] = read_time(fields[key])
+            value = fields.get(key)
+            if value is not None:
+                row["@timestamp"] = read_time(value)
                 break
         row.setdefault("event.dataset", "json")
         row.setdefault("event.kind", "event")
         return row
 
 
+def load_object(data: bytes) -> dict[str, Any]:
+    """One JSON object, or ParseError."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise ParseError(f"invalid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise ParseError("JSON record is not an object")
+    return document
+
+
+def ecs_row(fields: dict[str, str]) -> dict[str, Any]:
+    """A row whose core columns are the ECS-named keys among `fields` (all kept in fields)."""
+    row: dict[str, Any] = {key: fields[key] for key in SETTABLE.intersection(fields)}
+    for key in INT_NAMES.intersection(row):
+        row[key] = to_int(row[key], INT_BITS[key])
+    row[FIELDS_COLUMN] = fields
+    return row
+
+
+def to_int(value: str, bits: int = 64) -> int | None:
+    """A decimal integer that fits a signed column of `bits`, else None."""
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    limit = 1 << (bits - 1)
+    return number if -limit <= number < limit else None
+
+
 def read_time(value: str) -> Any:
-    """A JSON time: ISO 8601 text or epoch seconds/milliseconds."""
+    """A JSON time: ISO 8601 text (converted later, for the whole batch) or epoch s/ms."""
+    if len(value) > 7 and value[4] == "-":
+        return value
     try:
         number = float(value)
     except ValueError:
-        try:
-            return parse_iso(value)
-        except ValueError:
-            raise ParseError(f"unreadable time {value!r}") from None
-    from custodes.normalise.fields import from_epoch
-
-    return from_epoch(number / 1000 if number > 1e11 else number)
+        raise ParseError(f"unreadable time {value!r}") from None
+    try:
+        return from_epoch(number / 1000 if abs(number) > 1e11 else number)
+    except (OverflowError, OSError, ValueError):
+        raise ParseError(f"time out of range {value!r}") from None

@@ -10,6 +10,10 @@ import pyarrow as pa
 from custodes.errors import ParseError
 from custodes.events import ParseFailure, RawRecord
 from custodes.normalise.batch import build_batch
+from custodes.normalise.fields import timestamp_array
+
+#: The format a file reader gives records of a file no reader understands (see ingest.files).
+UNSUPPORTED = "unsupported"
 
 
 class Parser(Protocol):
@@ -49,15 +53,12 @@ class Normaliser:
         """Parse every record: events as one batch, the rest as failures with their reasons."""
         rows: list[dict[str, Any]] = []
         parsed: list[RawRecord] = []
+        parser_names: list[str] = []
         failures: list[ParseFailure] = []
         for record in records:
             parser = self.choose(record)
             if parser is None:
-                reason = (
-                    f"unknown format {record.format!r}"
-                    if record.format not in (None, "auto")
-                    else "no parser accepts this record"
-                )
+                reason = unparsed_reason(record)
                 failures.append(ParseFailure(record, record.format or "auto", reason))
                 continue
             try:
@@ -73,4 +74,23 @@ class Normaliser:
                 continue
             rows.append(row)
             parsed.append(record)
-        return build_batch(rows, parsed), failures
+            parser_names.append(parser.name)
+        timestamps, bad = timestamp_array([row.get("@timestamp") for row in rows])
+        if bad:  # a parser passed on a time string Arrow and fromisoformat both refuse
+            for index in bad:
+                reason = f"unreadable time {rows[index]['@timestamp']!r}"
+                failures.append(ParseFailure(parsed[index], parser_names[index], reason))
+            keep = sorted(set(range(len(rows))) - set(bad))
+            rows = [rows[index] for index in keep]
+            parsed = [parsed[index] for index in keep]
+            timestamps = timestamps.take(keep)
+        return build_batch(rows, parsed, timestamps=timestamps), failures
+
+
+def unparsed_reason(record: RawRecord) -> str:
+    """Why no parser read this record (a file reader may say why in `context`)."""
+    if record.format == UNSUPPORTED:
+        return f"unsupported file format: {record.context or 'no reader understands it'}"
+    if record.format not in (None, "auto"):
+        return f"unknown format {record.format!r}"
+    return "no parser accepts this record"
