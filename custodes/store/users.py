@@ -2,7 +2,7 @@
 
 A token is shown once when created (`ctk_<random>`); only its SHA-256 is stored, which is
 enough for a 256-bit random secret (argon2 is for passwords people choose). Every check returns
-an `Actor`, the frozen value the API and the web UI pass down to say who is asking.
+a `User`, the frozen value the API and the web UI pass down to say who is asking.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class ApiTokenRow(Base):
 
 
 @dataclass(frozen=True, slots=True)
-class Actor:
+class User:
     """Who is asking: a signed-in user or an API token, with its role."""
 
     name: str
@@ -126,7 +126,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(control: Control, name: str, password: str, role: Role | str) -> Actor:
+def add_user(control: Control, name: str, password: str, role: Role | str) -> User:
     """Create a user; the password is stored as an argon2 hash."""
     role = parse_role(str(role))
     if not name or not password:
@@ -143,7 +143,7 @@ def add_user(control: Control, name: str, password: str, role: Role | str) -> Ac
             session.add(row)
     except IntegrityError:
         raise CustodesError(f"user {name!r} already exists") from None
-    return Actor(name=name, role=role)
+    return User(name=name, role=role)
 
 
 def set_password(control: Control, name: str, password: str) -> None:
@@ -179,7 +179,7 @@ def list_users(control: Control) -> list[dict[str, object]]:
         ]
 
 
-def authenticate(control: Control, name: str, password: str) -> Actor:
+def authenticate(control: Control, name: str, password: str) -> User:
     """The user `name` if `password` is theirs and they are enabled; else AuthenticationFailed."""
     with control.session() as session:
         row = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
@@ -192,16 +192,16 @@ def authenticate(control: Control, name: str, password: str) -> Actor:
             raise AuthenticationFailed("wrong user name or password")
         if _hasher.check_needs_rehash(row.password_hash):
             row.password_hash = _hasher.hash(password)
-        return Actor(name=row.name, role=Role(row.role))
+        return User(name=row.name, role=Role(row.role))
 
 
-def find_user(control: Control, name: str) -> Actor:
+def find_user(control: Control, name: str) -> User:
     """The enabled user `name` (a session cookie names one); else AuthenticationFailed."""
     with control.session() as session:
         row = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
         if row is None or row.disabled_at is not None:
             raise AuthenticationFailed("session no longer valid: sign in again")
-        return Actor(name=row.name, role=Role(row.role))
+        return User(name=row.name, role=Role(row.role))
 
 
 def create_token(
@@ -239,7 +239,7 @@ def create_token(
     return secret, info
 
 
-def verify_token(control: Control, secret: str, *, now: datetime | None = None) -> Actor:
+def verify_token(control: Control, secret: str, *, now: datetime | None = None) -> User:
     """The actor behind a token secret; AuthenticationFailed if unknown, expired or revoked."""
     now = now or datetime.now(UTC)
     digest = hash_token(secret)
@@ -254,7 +254,7 @@ def verify_token(control: Control, secret: str, *, now: datetime | None = None) 
         if row.expires_at is not None and row.expires_at <= now:
             raise AuthenticationFailed("API token expired")
         row.last_used_at = now
-        return Actor(name=row.name, role=Role(row.role), kind="token")
+        return User(name=row.name, role=Role(row.role), kind="token")
 
 
 def revoke_token(control: Control, token_id: int) -> None:

@@ -1,0 +1,89 @@
+"""`GET /health` (public liveness) and `GET /metrics` (Prometheus text format)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from custodes.api.deps import READ_STATUS, AppState, State, require_roles
+from custodes.store.control import AlertRow
+
+router = APIRouter(tags=["health"])
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """Liveness: the process answers. Public, and tells nothing else."""
+    return {"status": "ok"}
+
+
+@router.get("/metrics", dependencies=[require_roles(*READ_STATUS)], response_class=Response)
+def metrics(state: State) -> Response:
+    """Counters and gauges in the Prometheus text format (scrape with an API token)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServiceCollector(state))
+    return Response(generate_latest(registry), media_type=PROMETHEUS_CONTENT_TYPE)
+
+
+class ServiceCollector(Collector):
+    """Reads the service's counters and the alert table at scrape time."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        service = self.state.service
+        if service is not None:
+            counters = service.source_counters()
+            names = sorted({name for values in counters.values() for name in values})
+            for name in names:
+                family = CounterMetricFamily(
+                    f"custodes_events_{name}", f"Events {name} per source", labels=["source"]
+                )
+                for source, values in sorted(counters.items()):
+                    family.add_metric([source], float(values.get(name, 0)))
+                yield family
+            queues = GaugeMetricFamily(
+                "custodes_queue_depth", "Records waiting in each queue", labels=["queue"]
+            )
+            for queue, depth in sorted(service.queue_depths().items()):
+                queues.add_metric([queue], float(depth))
+            yield queues
+            buckets, total_secs = service.ack_latency_histogram()
+            if buckets:
+                histogram = HistogramMetricFamily(
+                    "custodes_ack_latency_seconds", "From receipt to acknowledgement (fsync)"
+                )
+                histogram.add_metric(
+                    [],
+                    [
+                        ("+Inf" if math.isinf(le) else str(le), float(n))
+                        for le, n in sorted(buckets.items())
+                    ],
+                    sum_value=total_secs,
+                )
+                yield histogram
+        alerts = GaugeMetricFamily(
+            "custodes_alerts", "Alerts in the control database", labels=["level", "status"]
+        )
+        with self.state.control.session() as session:
+            for level, status, count in session.execute(
+                select(AlertRow.level, AlertRow.status, func.count()).group_by(
+                    AlertRow.level, AlertRow.status
+                )
+            ):
+                alerts.add_metric([level, status], float(count))
+        yield alerts
