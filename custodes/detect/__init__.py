@@ -1,0 +1,24 @@
+"""Event batches -> detections: Sigma rules loaded, mapped, compiled and matched on columns."""
+
+from __future__ import annotations
+
+from custodes.detect.alerts import hits_to_alerts
+from custodes.detect.cache import compile_rules, load_matcher
+from custodes.detect.compile import CompiledRule, Test, compile_rule
+from custodes.detect.matcher import Hit, Matcher
+from custodes.detect.rules import RuleInfo, RuleSet, load_rules, load_rules_from_yaml
+
+__all__ = [
+    "CompiledRule",
+    "Hit",
+    "Matcher",
+    "RuleInfo",
+    "RuleSet",
+    "Test",
+    "compile_rule",
+    "compile_rules",
+    "hits_to_alerts",
+    "load_matcher",
+    "load_rules",
+    "load_rules_from_yaml",
+]
