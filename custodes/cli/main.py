@@ -17,8 +17,6 @@ def register_commands() -> None:
     from custodes.cli import ingest  # noqa: F401
     from custodes.cli import rules  # noqa: F401
     from custodes.cli import quarantine, search  # noqa: F401
-    from custodes.cli import serve  # noqa: F401
-    from custodes.cli import rules  # noqa: F401
 
 
 register_commands()
