@@ -15,8 +15,9 @@ app = typer.Typer(
 def register_commands() -> None:
     """Import every command module; each adds its commands to `app`."""
     from custodes.cli import ingest  # noqa: F401
-    from custodes.cli import rules  # noqa: F401
     from custodes.cli import quarantine, search  # noqa: F401
+    from custodes.cli import serve  # noqa: F401
+    from custodes.cli import rules  # noqa: F401
 
 
 register_commands()

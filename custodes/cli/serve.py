@@ -1,0 +1,86 @@
+"""`custodes serve`: the long-running service; `custodes check`: validate custodes.yaml."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from custodes.cli.main import app
+from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, user_errors
+from custodes.config import Settings
+from custodes.serve import Service, ServiceConfig, load_config
+
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="custodes.yaml: sources, batching, HTTP listen address."),
+]
+
+
+def build_app(service: Service, settings: Settings) -> Any:
+    """The FastAPI app (API, web UI) with the ingest routes, bound to the running service."""
+    from custodes.api.app import create_app
+    from custodes.api.routes import ingest
+
+    web_app = create_app(settings, service=service)
+    if not any(getattr(route, "path", None) == "/_bulk" for route in web_app.routes):
+        web_app.include_router(ingest.router)
+    return web_app
+
+
+async def run_service(config: ServiceConfig, settings: Settings) -> None:
+    """Open the pipeline, serve until SIGTERM/SIGINT, drain, close the pipeline."""
+    from custodes.pipeline import open_pipeline
+
+    pipeline = await asyncio.to_thread(open_pipeline, settings.data_dir)
+    try:
+        service = Service(
+            config,
+            pipeline,
+            settings.data_dir,
+            app_factory=lambda running: build_app(running, settings),
+        )
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, service.stop)
+        await service.run()
+    finally:
+        await asyncio.to_thread(pipeline.close)
+
+
+def event_loop_runner() -> asyncio.Runner:
+    """An asyncio runner on uvloop when it is installed (faster sockets), else the default."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+
+
+@app.command()
+def serve(data_dir: DataDir = DEFAULT_DATA_DIR, config: ConfigFile = None) -> None:
+    """Run the service: syslog, HTTP and Elasticsearch-bulk ingest, the API and the web UI."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    with user_errors():
+        service_config = load_config(config)
+        settings = Settings(data_dir=data_dir)
+        with event_loop_runner() as runner:
+            runner.run(run_service(service_config, settings))
+
+
+@app.command()
+def check(config: Annotated[Path, typer.Option("--config", "-c", help="custodes.yaml")]) -> None:
+    """Validate custodes.yaml without starting anything; every error names the bad key."""
+    with user_errors():
+        service_config = load_config(config)
+    console = Console()
+    console.print(f"[green]ok[/green] {config}: {len(service_config.sources)} sources")
+    for name, source in service_config.sources.items():
+        where = getattr(source, "listen", None) or getattr(source, "path", "")
+        console.print(f"  {name}: {source.type} {where}")
+    console.print(f"  http: {service_config.http.listen}")

@@ -1,0 +1,175 @@
+"""An Elasticsearch `_bulk`-compatible endpoint, so Beats, Fluent Bit, Vector and Logstash can
+send to Custodes unchanged.
+
+A bulk body is NDJSON: an action line (`{"index": {...}}` or `{"create": {...}}`) followed by
+the document. Each document becomes one raw record (exactly as sent); the answer has one item
+per action, as Elasticsearch gives it. Custodes is append-only: `delete` and `update` actions
+are answered with a per-item error and nothing else happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from custodes.events import RawRecord
+from custodes.ingest.http import BadBody, split_lines
+
+#: The Elasticsearch version we answer as; shippers check the major version (8).
+VERSION = "8.11.0"
+#: Official Elasticsearch clients refuse a server without this header.
+PRODUCT_HEADERS = {"X-Elastic-Product": "Elasticsearch"}
+WRITE_ACTIONS = frozenset({"index", "create"})
+REFUSED_ACTIONS = frozenset({"delete", "update"})
+
+
+@dataclass(frozen=True, slots=True)
+class BulkItem:
+    """One action of a bulk request: where it went, and its record or why it was refused."""
+
+    action: str
+    index: str
+    record: RawRecord | None
+    error: str | None = None
+
+
+def parse_bulk(
+    body: bytes, *, default_index: str | None = None, source: str = "bulk"
+) -> list[BulkItem]:
+    """The actions of a bulk body; a malformed action line makes the whole body a `BadBody`."""
+    lines = split_lines(body)
+    now = datetime.now(UTC)
+    items: list[BulkItem] = []
+    position = 0
+    while position < len(lines):
+        line = lines[position]
+        try:
+            action_line = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            raise BadBody(f"bulk line {position + 1}: action line is not JSON") from None
+        if not isinstance(action_line, dict) or len(action_line) != 1:
+            raise BadBody(f'bulk line {position + 1}: expected one action, e.g. {{"index": {{}}}}')
+        ((action, meta),) = action_line.items()
+        if not isinstance(meta, dict):
+            meta = {}
+        index = str(meta.get("_index") or default_index or "")
+        if action in WRITE_ACTIONS:
+            if position + 1 >= len(lines):
+                raise BadBody(f"bulk line {position + 1}: {action} action without a document")
+            document = lines[position + 1]
+            record = RawRecord(document, source=source, received_at=now)
+            items.append(BulkItem(action, index, record))
+            position += 2
+        elif action in REFUSED_ACTIONS:
+            reason = f"custodes is append-only: {action} is not supported"
+            items.append(BulkItem(action, index, None, reason))
+            position += 1 if action == "delete" else 2
+        else:
+            raise BadBody(f"bulk line {position + 1}: unknown action {action!r}")
+    return items
+
+
+def records_of(items: Sequence[BulkItem]) -> list[RawRecord]:
+    """The records to commit, in request order."""
+    return [item.record for item in items if item.record is not None]
+
+
+def bulk_response(items: Sequence[BulkItem], took_ms: int) -> bytes:
+    """The answer Elasticsearch gives: per-item status (201 created, 400 refused)."""
+    answers: list[dict[str, Any]] = []
+    has_errors = False
+    for item in items:
+        if item.record is not None:
+            answer: dict[str, Any] = {
+                "_index": item.index,
+                "_id": item.record.id,
+                "_version": 1,
+                "result": "created",
+                "_shards": {"total": 1, "successful": 1, "failed": 0},
+                "_seq_no": 0,
+                "_primary_term": 1,
+                "status": 201,
+            }
+        else:
+            has_errors = True
+            answer = {
+                "_index": item.index,
+                "status": 400,
+                "error": {"type": "illegal_argument_exception", "reason": item.error},
+            }
+        answers.append({item.action: answer})
+    return orjson.dumps({"took": took_ms, "errors": has_errors, "items": answers})
+
+
+def cluster_info() -> dict[str, Any]:
+    """`GET /`: what an Elasticsearch 8 node says about itself."""
+    return {
+        "name": "custodes",
+        "cluster_name": "custodes",
+        "cluster_uuid": "Y3VzdG9kZXMtY2x1c3Rlcg",
+        "version": {
+            "number": VERSION,
+            "build_flavor": "default",
+            "build_type": "custodes",
+            "build_hash": "custodes",
+            "build_date": "2023-11-04T10:04:57.184859352Z",
+            "build_snapshot": False,
+            "lucene_version": "9.8.0",
+            "minimum_wire_compatibility_version": "7.17.0",
+            "minimum_index_compatibility_version": "7.0.0",
+        },
+        "tagline": "You Know, for Search",
+    }
+
+
+def license_info() -> dict[str, Any]:
+    """`GET /_license`: an active basic licence (what Beats and Logstash check)."""
+    return {
+        "license": {
+            "status": "active",
+            "uid": "00000000-0000-0000-0000-000000000000",
+            "type": "basic",
+            "issue_date": "2023-01-01T00:00:00.000Z",
+            "issue_date_in_millis": 1672531200000,
+            "max_nodes": 1000,
+            "max_resource_units": None,
+            "issued_to": "custodes",
+            "issuer": "elasticsearch",
+            "start_date_in_millis": -1,
+        }
+    }
+
+
+def xpack_info() -> dict[str, Any]:
+    """`GET /_xpack`: build and licence, no features (what Logstash and Beats check)."""
+    return {
+        "build": {"hash": "custodes", "date": "2023-11-04T10:04:57.184859352Z"},
+        "license": {
+            "uid": "00000000-0000-0000-0000-000000000000",
+            "type": "basic",
+            "mode": "basic",
+            "status": "active",
+        },
+        "features": {},
+        "tagline": "You know, for X",
+    }
+
+
+def cluster_health() -> dict[str, Any]:
+    """`GET /_cluster/health`: green (Vector's health check)."""
+    return {
+        "cluster_name": "custodes",
+        "status": "green",
+        "timed_out": False,
+        "number_of_nodes": 1,
+        "number_of_data_nodes": 1,
+        "active_primary_shards": 0,
+        "active_shards": 0,
+        "relocating_shards": 0,
+        "initializing_shards": 0,
+        "unassigned_shards": 0,
+    }
