@@ -1,0 +1,259 @@
+"""Log files -> raw records: find files, recognise their format, read them record by record.
+
+Every record carries its file (`origin`) and its place there (`position`: the EVTX record index
+or the line index, from 0), so `read_file(..., start=n)` resumes after a crash and replays give
+the same event ids. Nothing is dropped silently: damaged EVTX records are counted in the
+report, and a file no reader understands still yields records, which the normaliser
+quarantines with the reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, cast
+
+import evtx
+
+from custodes.events import RawRecord
+
+HEAD_BYTES = 64 * 1024
+#: Bytes per record when a file no reader understands is kept as quarantined chunks.
+CHUNK_BYTES = 64 * 1024
+#: An EVTX iterator that fails this many times in a row is given up (the rest is reported).
+MAX_CONSECUTIVE_ERRORS = 10_000
+EVTX_MAGIC = b"ElfFile\x00"
+BINARY_CONTROLS = tuple(code for code in range(32) if code not in (9, 10, 12, 13, 27))
+UNSUPPORTED = "unsupported"  # same name as custodes.normalise.UNSUPPORTED (ingest precedes it)
+BY_SUFFIX = {".evtx": "evtx", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+#: First-line patterns of text formats, tried in order (the first line that is not a comment).
+LINE_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("json", re.compile(r"^\s*\{")),
+    ("rfc5424", re.compile(r"^<\d{1,3}>\d{1,2} ")),
+    ("cef", re.compile(r"CEF:\d+\|")),
+    ("auditd", re.compile(r"^(node=\S+ )?type=\w+ msg=audit\(")),
+    ("access-log", re.compile(r'^\S+ \S+ \S+ \[[^\]]+\] "')),
+    ("netlogon", re.compile(r"^\d\d/\d\d \d\d:\d\d:\d\d \[\w+\]")),
+    ("cbs", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \w+ +\S+")),
+    ("logcat", re.compile(r"^\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +\d+ +\d+ [VDIWEFA] ")),
+    ("rfc3164", re.compile(r"^(<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ")),
+)
+AUTHLOG_NAMES = ("auth", "secure")
+
+
+@dataclass
+class FileReport:
+    """What reading one file found."""
+
+    path: Path
+    format: str
+    read: int = 0
+    skipped_corrupt: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def discover(paths: Sequence[Path]) -> list[Path]:
+    """Files under the given files and folders, recursive, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(child for child in path.rglob("*") if child.is_file())
+        else:
+            found.append(path)
+    return sorted(set(found))
+
+
+def open_file(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped when it is gzip."""
+    with open(path, "rb") as handle:
+        is_gzip = handle.read(2) == b"\x1f\x8b"
+    return cast(IO[bytes], gzip.open(path, "rb")) if is_gzip else open(path, "rb")
+
+
+def detect_format(path: Path) -> str:
+    """The format of a file, from its first bytes and lines (then its name), or `unsupported`."""
+    try:
+        with open_file(path) as handle:
+            head = handle.read(HEAD_BYTES)
+    except (OSError, EOFError):
+        return UNSUPPORTED
+    if head.startswith(EVTX_MAGIC):
+        return "evtx"
+    if looks_binary(head):
+        return UNSUPPORTED
+    text = head.removeprefix(b"\xef\xbb\xbf").decode(errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].startswith("#separator"):
+        return "zeek-tsv"
+    if any(line.startswith("#Fields:") for line in lines[:10]):
+        return "iis"
+    first = next((line for line in lines if not line.startswith("#")), "")
+    for name, pattern in LINE_FORMATS:
+        if pattern.search(first):
+            if name == "rfc3164" and any(word in path.name.lower() for word in AUTHLOG_NAMES):
+                return "authlog"
+            return name
+    suffix = path.suffix.lower()
+    return BY_SUFFIX.get(suffix, UNSUPPORTED) if suffix != ".evtx" else UNSUPPORTED
+
+
+def read_file(
+    path: Path, format: str = "auto", *, start: int = 0, report: FileReport | None = None
+) -> Iterator[RawRecord]:
+    """The records of one file from position `start` on; `report` counts what was read."""
+    if format == "auto":
+        format = detect_format(path)
+    report = report if report is not None else FileReport(path, format)
+    report.format = format
+    received_at = modified_at(path)
+    if format == "evtx":
+        records = read_evtx(path, report, received_at)
+    elif format == UNSUPPORTED:
+        records = read_unsupported(path, received_at)
+    else:
+        records = read_lines(path, format, received_at)
+    for record in records:
+        if record.position >= start:
+            report.read += 1
+            yield record
+
+
+def modified_at(path: Path) -> datetime | None:
+    """When the file was last written: its records' receive time (it dates year-less lines)."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    except OSError:
+        return None
+
+
+def read_evtx(path: Path, report: FileReport, received_at: datetime | None) -> Iterator[RawRecord]:
+    """EVTX records as the `evtx` package renders them, resuming past damaged records and chunks."""
+    origin = str(path.resolve())
+    try:
+        iterator = evtx.PyEvtxParser(str(path)).records_json()
+    except (RuntimeError, OSError, ValueError) as error:
+        report.errors.append(f"not readable as EVTX: {error}")
+        yield from read_unsupported(path, received_at, reason=f"not readable as EVTX: {error}")
+        return
+    position = 0
+    failed_in_a_row = 0
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except (RuntimeError, OSError, ValueError) as error:  # a damaged record or chunk
+            report.skipped_corrupt += 1
+            report.errors.append(str(error))
+            failed_in_a_row += 1
+            if failed_in_a_row >= MAX_CONSECUTIVE_ERRORS:
+                report.errors.append("gave up: the EVTX reader keeps failing")
+                return
+            continue
+        failed_in_a_row = 0
+        if not isinstance(item, dict):
+            continue
+        yield RawRecord(
+            data=str(item["data"]).encode(),
+            source="file",
+            origin=origin,
+            position=position,
+            format="evtx",
+            received_at=received_at,
+        )
+        position += 1
+
+
+def read_lines(path: Path, format: str, received_at: datetime | None) -> Iterator[RawRecord]:
+    """One record per non-empty line; header lines (`#...`) of Zeek and IIS become context."""
+    origin = str(path.resolve())
+    has_header = format in ("zeek-tsv", "iis")
+    # An unknown text format: each line goes to whichever parser accepts it (or quarantine).
+    record_format = None if format in ("json", UNSUPPORTED) else format
+    header: list[str] = []
+    context: str | None = None
+    with open_file(path) as handle:
+        for position, raw in enumerate(handle):
+            line = raw.rstrip(b"\r\n")
+            if position == 0:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            if not line.strip():
+                continue
+            if has_header and line[:1] == b"#":
+                header = update_header(header, line.decode(errors="replace"), format)
+                context = "\n".join(header)
+                continue
+            yield RawRecord(
+                data=line,
+                source="file",
+                origin=origin,
+                position=position,
+                format=record_format,
+                received_at=received_at,
+                context=context,
+            )
+
+
+def update_header(header: list[str], line: str, format: str) -> list[str]:
+    """The header after one more `#` line: Zeek starts over at `#separator`, IIS at `#Fields`."""
+    if line.startswith("#close"):
+        return header
+    if (format == "zeek-tsv" and line.startswith("#separator")) or (
+        format == "iis" and line.startswith("#Software")
+    ):
+        return [line]
+    if format == "iis" and line.startswith("#Fields"):
+        return [kept for kept in header if not kept.startswith("#Fields")] + [line]
+    return [*header, line]
+
+
+def read_unsupported(
+    path: Path, received_at: datetime | None, *, reason: str | None = None
+) -> Iterator[RawRecord]:
+    """A file no reader understands, as chunks the normaliser quarantines with the reason."""
+    origin = str(path.resolve())
+    kind = path.suffix.lower().lstrip(".") or "no extension"
+    why = reason or f"no reader for this file ({kind}, {describe(path)})"
+    text_like = reason is None and not is_binary(path)
+    if text_like:
+        yield from read_lines(path, UNSUPPORTED, received_at)
+        return
+    with open(path, "rb") as handle:
+        position = 0
+        while chunk := handle.read(CHUNK_BYTES):
+            yield RawRecord(
+                data=chunk,
+                source="file",
+                origin=origin,
+                position=position,
+                format=UNSUPPORTED,
+                received_at=received_at,
+                context=why,
+            )
+            position += 1
+
+
+def is_binary(path: Path) -> bool:
+    """Whether the file's first bytes look binary (see `looks_binary`)."""
+    try:
+        with open_file(path) as handle:
+            return looks_binary(handle.read(HEAD_BYTES))
+    except (OSError, EOFError):
+        return True
+
+
+def looks_binary(head: bytes) -> bool:
+    """More than 1 in 20 bytes are control characters text never holds (a stray NUL is fine)."""
+    controls = sum(head.count(bytes([code])) for code in BINARY_CONTROLS)
+    return controls * 20 > len(head)
+
+
+def describe(path: Path) -> str:
+    """A short human description of an unknown file for the quarantine reason."""
+    if path.suffix.lower() == ".etl":
+        return "an ETW trace, a binary format Custodes does not decode"
+    return "binary content" if is_binary(path) else "text in no known format"
