@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -188,10 +189,26 @@ def open_pipeline(
     node: str = "node0",
     detect: bool = True,
     max_segment_bytes: int = 128 << 20,
+    rules: Sequence[Path] = (),
 ) -> Pipeline:
-    """The pipeline for a data directory, with the registered parsers; replays a leftover WAL."""
+    """The pipeline for a data directory, with the registered parsers; replays a leftover WAL.
+
+    With `detect` and Sigma `rules`, each committed batch is matched and its alerts stored in
+    the control database (`custodes.detect.engine.Detection` on `on_commit`).
+    """
     registry = registry if registry is not None else load()
     data_dir.mkdir(parents=True, exist_ok=True)
+    detection = None
+    if detect and rules:
+        from custodes.detect.engine import open_detection  # only a detecting pipeline needs it
+        from custodes.store.control import open_control
+
+        control = open_control(data_dir)
+        try:
+            detection = open_detection(control, rules)
+        except BaseException:
+            control.close()
+            raise
     pipeline = Pipeline(
         data_dir,
         Normaliser(registry.parsers),
@@ -199,7 +216,9 @@ def open_pipeline(
         registry=registry,
         max_segment_bytes=max_segment_bytes,
     )
-    del detect  # streaming detection plugs into pipeline.on_commit here (detect stage)
+    if detection is not None:
+        pipeline.on_commit.append(detection)
+        weakref.finalize(pipeline, detection.control.close)
     return pipeline
 
 

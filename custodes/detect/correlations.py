@@ -93,14 +93,23 @@ class Correlation:
         return self.aliases.get(name, {}).get(input_key, name)
 
     @classmethod
-    def from_sigma(cls, rule: SigmaCorrelationRule) -> Correlation:
-        """The correlation a resolved pySigma rule describes (RuleError if we cannot run it)."""
+    def from_sigma(
+        cls, rule: SigmaCorrelationRule, known: Mapping[str, str] | None = None
+    ) -> Correlation:
+        """The correlation a pySigma rule describes (RuleError if we cannot run it).
+
+        Rule references are resolved through `known` (rule name or id -> rule id), else through
+        pySigma's own resolution (`SigmaCollection.resolve_rule_references`).
+        """
         key = rule_key(rule)
         kind = rule.type.name.lower()
         if kind not in SUPPORTED_TYPES:
             raise RuleError(f"correlation type {kind} is not supported", rule_id=key)
         references = rule.referenced_rules or [*(rule.rules or [])]
-        by_reference = {ref.reference: rule_key(ref.rule) for ref in references}
+        if not references and isinstance(rule.condition, SigmaExtendedCorrelationCondition):
+            names = rule.condition.get_referenced_rules()
+            references = [SigmaRuleReference(name) for name in names]
+        by_reference = {ref.reference: _resolve(ref, known, key) for ref in references}
         inputs = tuple(dict.fromkeys(by_reference.values()))
         if not inputs:
             raise RuleError("correlation names no rules", rule_id=key)
@@ -142,6 +151,15 @@ class Correlation:
         )
 
 
+def _resolve(reference: SigmaRuleReference, known: Mapping[str, str] | None, key: str) -> str:
+    if known is not None and reference.reference in known:
+        return known[reference.reference]
+    resolved = getattr(reference, "rule", None)
+    if resolved is None:
+        raise RuleError(f"names rule {reference.reference!r}, which is not loaded", rule_id=key)
+    return rule_key(resolved)
+
+
 def _expression(
     node: CorrelationConditionItem | SigmaRuleReference,
     by_reference: Mapping[str, str],
@@ -157,6 +175,10 @@ def _expression(
     if isinstance(node, CorrelationConditionOR):
         return ("or", parts)
     raise RuleError(f"unknown correlation condition node {type(node).__name__}")
+
+
+def _names(rule: SigmaRule | SigmaCorrelationRule) -> list[str]:
+    return [name for name in (str(rule.id) if rule.id else None, rule.name) if name]
 
 
 def _has_not(expression: Expression) -> bool:
@@ -179,14 +201,20 @@ def evaluate_expression(expression: Expression, present: set[int]) -> bool:
 
 
 def load_correlations(
-    rules: Sequence[SigmaCorrelationRule],
+    rules: Sequence[SigmaCorrelationRule], known: Mapping[str, str] | None = None
 ) -> tuple[list[Correlation], list[RuleError]]:
-    """The correlations we can run, in dependency order, and the errors of the others."""
+    """The correlations we can run, in dependency order, and the errors of the others.
+
+    `known` maps rule names and ids to rule ids (the matcher's rules); the correlations' own
+    names are added, so one correlation may name another.
+    """
+    if known is not None:
+        known = {**known, **{name: rule_key(r) for r in rules for name in _names(r)}}
     loaded: dict[str, Correlation] = {}
     errors: list[RuleError] = []
     for rule in rules:
         try:
-            correlation = Correlation.from_sigma(rule)
+            correlation = Correlation.from_sigma(rule, known)
         except (RuleError, ValueError, AttributeError) as error:
             reason = error.reason if isinstance(error, RuleError) else str(error)
             errors.append(RuleError(reason, rule_id=rule_key(rule)))

@@ -1,0 +1,168 @@
+"""The detection step: real compiled rules on batches -> stored alerts, on ingest and in a hunt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import select
+
+from custodes.detect.engine import open_detection
+from custodes.events import RawRecord
+from custodes.normalise.evtx import EvtxParser
+from custodes.pipeline import open_pipeline
+from custodes.plugins import Registry
+from custodes.store.alerts import get_alert, list_alerts
+from custodes.store.control import Control, CorrelationStateRow, open_control
+from custodes.store.suppressions import add_suppression, list_suppressions
+from tests.detect.correlation_helpers import (
+    BRUTE_FORCE_ID,
+    BRUTE_FORCE_RULES,
+    FAILED_ID,
+    T0,
+    brute_force,
+    events_batch,
+    logon,
+)
+
+SINGLE_RULE = """
+title: Failed logon
+id: 1f0b7f3e-5a8e-4d8c-9f51-0e0f6f0a4625
+status: test
+author: Custodes tests
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4625}, condition: selection}
+level: low
+"""
+
+
+@pytest.fixture(autouse=True)
+def rule_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTODES_CACHE_DIR", str(tmp_path / "rule-cache"))
+
+
+@pytest.fixture
+def control(data_dir: Path) -> Iterator[Control]:
+    with open_control(data_dir) as opened:
+        yield opened
+
+
+def rules_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules" / "rules.yml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_brute_force_is_one_stored_alert_and_its_parts_raise_none(
+    control: Control, tmp_path: Path
+) -> None:
+    rules = rules_file(tmp_path, BRUTE_FORCE_RULES)
+    detection = open_detection(control, [rules])
+    assert [c.id for c in detection.correlations] == ["many_failed_logons", BRUTE_FORCE_ID]
+    rows = brute_force("10.0.0.5")
+    for start in range(0, len(rows), 5):
+        detection.process(events_batch(rows[start : start + 5], origin=f"b{start}"))
+
+    [alert] = list_alerts(control)  # failed/success rules are silenced by generate: false
+    assert (alert.rule_id, alert.kind, alert.level) == (BRUTE_FORCE_ID, "correlation", "high")
+    assert alert.details["group_by"] == {"IpAddress": "10.0.0.5"}
+    assert alert.count == 21
+    assert len(get_alert(control, alert.id).event_ids) == 21
+    assert detection.totals.events == len(rows)
+
+
+def test_brute_force_across_a_restart_of_the_step(control: Control, tmp_path: Path) -> None:
+    rules = rules_file(tmp_path, BRUTE_FORCE_RULES)
+    rows = brute_force("10.0.0.5")
+    first = open_detection(control, [rules])
+    for start in range(0, 15, 5):
+        first.process(events_batch(rows[start : start + 5], origin=f"b{start}"))
+    del first
+
+    with open_control(control.url) as reopened:  # a new process: new engine, new objects
+        second = open_detection(reopened, [rules])
+        for start in range(15, len(rows), 5):
+            second.process(events_batch(rows[start : start + 5], origin=f"b{start}"))
+        assert [a.rule_id for a in list_alerts(reopened)] == [BRUTE_FORCE_ID]
+
+
+def test_rule_alerts_group_and_suppressions_count(control: Control, tmp_path: Path) -> None:
+    detection = open_detection(control, [rules_file(tmp_path, SINGLE_RULE)])
+    add_suppression(
+        control,
+        rule_id=FAILED_ID,
+        conditions={"user_name": "svc_backup"},
+        justification="backup service account retries by design",
+        owner="alice",
+        expires_at=datetime.now().astimezone() + timedelta(days=1),
+        now=datetime.now().astimezone(),
+    )
+    detection.process(events_batch([logon(4625, "10.0.0.1", T0, n=1)], origin="a"))
+    detection.process(events_batch([logon(4625, "10.0.0.1", T0, n=2)], origin="b"))
+    detection.process(
+        events_batch([logon(4625, "10.0.0.1", T0, user="svc_backup", n=3)], origin="c")
+    )
+    detection.process(events_batch([logon(4624, "10.0.0.1", T0, n=4)], origin="d"))
+
+    [alert] = list_alerts(control)
+    assert (alert.rule_id, alert.count, alert.user_name) == (FAILED_ID, 2, "admin")
+    assert alert.author == "Custodes tests"
+    [suppression] = list_suppressions(control, now=datetime.now().astimezone())
+    assert suppression.suppressed_count == 1
+    assert detection.totals.suppressed == 1
+
+
+def test_hunt_mode_keeps_no_state_and_is_idempotent(control: Control, tmp_path: Path) -> None:
+    rules = rules_file(tmp_path, BRUTE_FORCE_RULES)
+    batch = events_batch(brute_force("10.0.0.5"))
+    for _ in range(2):
+        hunt = open_detection(control, [rules], keep_state=False)
+        assert len(hunt.process(batch).alerts) == 1
+    [alert] = list_alerts(control)
+    assert alert.count == 21
+    with control.session() as session:  # the hunts left no correlation state behind
+        assert session.scalars(select(CorrelationStateRow)).all() == []
+
+
+def windows_event(code: int, ip: str, at: datetime, seq: int) -> bytes:
+    return orjson.dumps(
+        {
+            "Event": {
+                "System": {
+                    "EventID": code,
+                    "Channel": "Security",
+                    "Computer": "dc01.corp.example",
+                    "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
+                    "TimeCreated": {"#attributes": {"SystemTime": at.isoformat()}},
+                    "EventRecordID": seq,
+                },
+                "EventData": {"TargetUserName": "admin", "IpAddress": ip, "LogonType": 3},
+            }
+        }
+    )
+
+
+def test_ingest_pipeline_raises_alerts_on_commit(data_dir: Path, tmp_path: Path) -> None:
+    rules = rules_file(tmp_path, BRUTE_FORCE_RULES)
+    registry = Registry(parsers=[EvtxParser()])
+    pipeline = open_pipeline(data_dir, registry=registry, rules=[rules])
+    try:
+        events = [windows_event(4625, "192.0.2.9", T0 + timedelta(seconds=i), i) for i in range(22)]
+        events.append(windows_event(4624, "192.0.2.9", T0 + timedelta(seconds=30), 99))
+        for start in range(0, len(events), 6):
+            records = [
+                RawRecord(data=data, origin="forwarder", position=start + i)
+                for i, data in enumerate(events[start : start + 6])
+            ]
+            assert pipeline.submit(records).stored == len(records)
+    finally:
+        pipeline.close()
+    with open_control(data_dir) as control:
+        [alert] = list_alerts(control)
+    assert alert.rule_id == BRUTE_FORCE_ID
+    assert alert.host_name == "dc01.corp.example"
+    assert alert.count == 21
