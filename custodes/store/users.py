@@ -45,6 +45,18 @@ class AuthenticationFailed(CustodesError):
     status = 401
 
 
+class InvalidUser(CustodesError):
+    """A user or token request is malformed (unknown role, empty name or password)."""
+
+    status = 400
+
+
+class UserExists(CustodesError):
+    """A user of that name already exists."""
+
+    status = 409
+
+
 class UserRow(Base):
     """A person who signs in to the web UI or the API."""
 
@@ -118,7 +130,7 @@ def parse_role(text: str) -> Role:
         return Role(text)
     except ValueError:
         known = ", ".join(role.value for role in Role)
-        raise CustodesError(f"unknown role {text!r} (known: {known})") from None
+        raise InvalidUser(f"unknown role {text!r} (known: {known})") from None
 
 
 def hash_token(token: str) -> str:
@@ -130,7 +142,7 @@ def add_user(control: Control, name: str, password: str, role: Role | str) -> Us
     """Create a user; the password is stored as an argon2 hash."""
     role = parse_role(str(role))
     if not name or not password:
-        raise CustodesError("a user needs a name and a password")
+        raise InvalidUser("a user needs a name and a password")
     row = UserRow(
         name=name,
         role=role.value,
@@ -142,7 +154,7 @@ def add_user(control: Control, name: str, password: str, role: Role | str) -> Us
         with control.session() as session:
             session.add(row)
     except IntegrityError:
-        raise CustodesError(f"user {name!r} already exists") from None
+        raise UserExists(f"user {name!r} already exists") from None
     return User(name=name, role=role)
 
 

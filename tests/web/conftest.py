@@ -1,0 +1,5 @@
+"""The API fixtures (seeded data dir, app, client, tokens) serve the web tests too."""
+
+from tests.api.conftest import anyio_backend, app, client, seeded, tokens
+
+__all__ = ["anyio_backend", "app", "client", "seeded", "tokens"]
