@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 command -v logger >/dev/null || need+=(bsdutils)
 [ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null || need+=(rsyslog)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the web UI's browser test (Playwright drives it)
 [ -n "${need[*]:-}" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "missing system packages: ${need[*]} (run as root or install them)" >&2
