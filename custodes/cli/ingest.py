@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from custodes.cli.alerts import configured_rules, print_detection_totals
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
 from custodes.pipeline import FormatCounts, import_files, open_pipeline
@@ -22,6 +23,10 @@ def ingest(
     format: Annotated[
         str, typer.Option("--format", "-f", help="auto, evtx, json, zeek-tsv, rfc5424, ...")
     ] = "auto",
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Sigma rules to detect with (default: $CUSTODES_RULES)."),
+    ] = None,
 ) -> None:
     """Read log files into the lake; a rerun resumes where a crash stopped, without duplicates."""
     missing = [str(path) for path in paths if not path.exists()]
@@ -29,7 +34,7 @@ def ingest(
         fail(f"no such file or folder: {', '.join(missing)}")
     console = Console()
     with user_errors():
-        pipeline = open_pipeline(data_dir, detect=True)
+        pipeline = open_pipeline(data_dir, detect=True, rules=configured_rules(rules))
         progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -51,6 +56,7 @@ def ingest(
         finally:
             pipeline.close()
     console.print(counts_table(counts))
+    print_detection_totals(pipeline.on_commit)
 
 
 def counts_table(counts: dict[str, FormatCounts]) -> Table:

@@ -1,0 +1,141 @@
+"""`custodes ingest --rules` and `custodes alerts ...` as a user runs them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from custodes.cli.main import app
+from tests.detect.correlation_helpers import BRUTE_FORCE_ID, BRUTE_FORCE_RULES, FAILED_ID, T0
+
+runner = CliRunner()
+
+NOISY_RULE = """
+title: Explicit credentials used
+id: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b4648
+status: test
+author: Custodes tests
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4648}, condition: selection}
+level: medium
+"""
+
+
+def windows_line(code: int, ip: str, at: datetime, seq: int, user: str = "admin") -> bytes:
+    system = {
+        "EventID": code,
+        "Channel": "Security",
+        "Computer": "dc01",
+        "TimeCreated": {"#attributes": {"SystemTime": at.isoformat()}},
+        "EventRecordID": seq,
+    }
+    data = {"TargetUserName": user, "IpAddress": ip}
+    return orjson.dumps({"Event": {"System": system, "EventData": data}})
+
+
+def write_log(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CUSTODES_CACHE_DIR", str(tmp_path / "rule-cache"))
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "brute.yml").write_text(BRUTE_FORCE_RULES)
+    (folder / "noisy.yml").write_text(NOISY_RULE)
+    return folder
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def alerts_jsonl(data_dir: Path, *options: str) -> list[dict[str, object]]:
+    output = invoke("alerts", "list", "--data-dir", str(data_dir), "--format", "jsonl", *options)
+    return [orjson.loads(line) for line in output.splitlines()]
+
+
+def test_ingest_with_rules_stores_alerts_that_alerts_commands_show(
+    tmp_path: Path, data_dir: Path, rules: Path
+) -> None:
+    lines = [windows_line(4625, "203.0.113.7", T0 + timedelta(seconds=i), i) for i in range(20)]
+    lines.append(windows_line(4624, "203.0.113.7", T0 + timedelta(seconds=25), 20))
+    lines += [windows_line(4648, "10.0.0.1", T0 + timedelta(seconds=i), 30 + i) for i in range(3)]
+    log = write_log(tmp_path / "security.jsonl", lines)
+
+    output = invoke("ingest", "--data-dir", str(data_dir), "--rules", str(rules), str(log))
+    assert "2 new alerts" in output
+
+    found = alerts_jsonl(data_dir)
+    assert sorted((a["rule_id"], a["count"]) for a in found) == sorted(
+        [(BRUTE_FORCE_ID, 21), ("7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b4648", 3)]
+    )
+    [high] = alerts_jsonl(data_dir, "--level", "high")
+    assert high["kind"] == "correlation"
+    assert alerts_jsonl(data_dir, "--rule", FAILED_ID) == []  # silenced by the correlation
+
+    shown = invoke("alerts", "show", str(high["id"]), "--data-dir", str(data_dir))
+    assert "Brute force succeeded" in shown
+    assert "21 events" in shown
+    invoke("alerts", "ack", str(high["id"]), "--data-dir", str(data_dir))
+    assert [a["id"] for a in alerts_jsonl(data_dir, "--status", "acknowledged")] == [high["id"]]
+
+
+def test_suppress_from_the_cli_counts_what_it_stops(
+    tmp_path: Path, data_dir: Path, rules: Path
+) -> None:
+    first = write_log(tmp_path / "a.jsonl", [windows_line(4648, "10.0.0.1", T0, 1)])
+    invoke("ingest", "--data-dir", str(data_dir), "--rules", str(rules), str(first))
+    [alert] = alerts_jsonl(data_dir)
+    invoke(
+        "alerts", "suppress", "--alert", str(alert["id"]), "--data-dir", str(data_dir),
+        "--justification", "jump host logs on with explicit credentials", "--owner", "alice",
+        "--expires", "30d",
+    )  # fmt: skip
+    again = write_log(tmp_path / "b.jsonl", [windows_line(4648, "10.0.0.1", T0, 2)])
+    output = invoke("ingest", "--data-dir", str(data_dir), "--rules", str(rules), str(again))
+    assert "1 suppressed" in output
+    assert [a["count"] for a in alerts_jsonl(data_dir)] == [1]
+    listed = invoke("alerts", "suppressions", "--data-dir", str(data_dir), "--format", "jsonl")
+    [suppression] = [orjson.loads(line) for line in listed.splitlines()]
+    assert (suppression["suppressed_count"], suppression["owner"]) == (1, "alice")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--rule", "r", "--justification", "", "--owner", "bob", "--expires", "1d"], "justif"),
+        (["--rule", "r", "--justification", "why", "--owner", "", "--expires", "1d"], "owner"),
+        (["--rule", "r", "--justification", "why", "--owner", "bob", "--expires", "soon"], "soon"),
+        (["--justification", "why", "--owner", "bob", "--expires", "1d"], "exactly one"),
+        (["--alert", "9", "--justification", "why", "--owner", "bob", "--expires", "1d"], "9"),
+    ],
+)
+def test_suppress_refuses_incomplete_requests(
+    data_dir: Path, arguments: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["alerts", "suppress", "--data-dir", str(data_dir), *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_suppress_without_justification_option_is_a_usage_error(data_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["alerts", "suppress", "--rule", "r", "--owner", "bob", "--expires", "1d"]
+    )
+    assert result.exit_code == 2
+
+
+def test_unknown_level_is_a_clear_error(data_dir: Path) -> None:
+    result = runner.invoke(app, ["alerts", "list", "--data-dir", str(data_dir), "--level", "x"])
+    assert result.exit_code == 2
+    assert "unknown level" in result.output
