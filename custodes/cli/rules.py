@@ -109,14 +109,29 @@ def hunt(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),
+    store: Annotated[
+        bool,
+        typer.Option(help="Also store the alerts (grouped, suppressions and correlations apply)."),
+    ] = False,
 ) -> None:
     """Run Sigma rules over the events already in the lake and print the alerts."""
     from custodes.detect.cache import load_matcher
+    from custodes.detect.engine import hunt_and_store
     from custodes.detect.hunt import hunt as run_hunt
 
     with user_errors():
         matcher = load_matcher(rule_paths(rules))
-        alerts = list(run_hunt(data_dir, matcher, since=since, until=until))
+        if store:
+            alerts, totals = hunt_and_store(
+                data_dir, rule_paths(rules), matcher=matcher, since=since, until=until
+            )
+            typer.echo(
+                f"stored: {totals.created} new alerts, {totals.grouped} grouped into existing, "
+                f"{totals.suppressed} suppressed, {totals.duplicates} already stored",
+                err=True,
+            )
+        else:
+            alerts = list(run_hunt(data_dir, matcher, since=since, until=until))
     if format is OutputFormat.jsonl:
         for alert in alerts:
             line = {

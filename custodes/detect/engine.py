@@ -209,3 +209,24 @@ def open_detection(
         keep_state=keep_state,
         refused=refused,
     )
+
+
+def hunt_and_store(
+    data_dir: Path,
+    rule_paths: Sequence[Path | str],
+    *,
+    matcher: Matcher | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+) -> tuple[list[Alert], DetectionTotals]:
+    """A retro-hunt over the lake whose alerts (correlations included) are stored, grouped and
+    filtered by suppressions; replaying it stores nothing twice, and live state is untouched."""
+    from custodes.store import iter_batches
+    from custodes.store.control import open_control
+
+    alerts: list[Alert] = []
+    with open_control(data_dir) as control:
+        detection = open_detection(control, rule_paths, keep_state=False, matcher=matcher)
+        for batch in iter_batches(data_dir, since=since, until=until):
+            alerts.extend(detection.process(batch).alerts)
+    return alerts, detection.totals

@@ -139,3 +139,17 @@ def test_unknown_level_is_a_clear_error(data_dir: Path) -> None:
     result = runner.invoke(app, ["alerts", "list", "--data-dir", str(data_dir), "--level", "x"])
     assert result.exit_code == 2
     assert "unknown level" in result.output
+
+
+def test_hunt_store_keeps_the_lake_alerts_once(tmp_path: Path, data_dir: Path, rules: Path) -> None:
+    lines = [windows_line(4625, "203.0.113.9", T0 + timedelta(seconds=i), i) for i in range(20)]
+    lines.append(windows_line(4624, "203.0.113.9", T0 + timedelta(seconds=25), 20))
+    log = write_log(tmp_path / "security.jsonl", lines)
+    invoke("ingest", "--data-dir", str(data_dir), str(log))  # no rules: nothing detected yet
+    assert alerts_jsonl(data_dir) == []
+
+    hunt = ["hunt", "--data-dir", str(data_dir), "--rules", str(rules), "--store"]
+    assert "1 new alerts" in invoke(*hunt)
+    assert "1 already stored" in invoke(*hunt)
+    [alert] = alerts_jsonl(data_dir)
+    assert (alert["rule_id"], alert["count"]) == (BRUTE_FORCE_ID, 21)
