@@ -15,6 +15,7 @@ app = typer.Typer(
 def register_commands() -> None:
     """Import every command module; each adds its commands to `app`."""
     from custodes.cli import alerts  # noqa: F401
+    from custodes.cli import demo  # noqa: F401
     from custodes.cli import ingest  # noqa: F401
     from custodes.cli import quarantine, search  # noqa: F401
     from custodes.cli import serve  # noqa: F401

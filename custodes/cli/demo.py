@@ -1,0 +1,89 @@
+"""`custodes demo generate|check`: the synthetic agency and the score against its ground truth."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from custodes.cli.main import app
+from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
+from custodes.demo import DemoSettings, check, generate, load_truth
+
+demo = typer.Typer(help="The demo agency: generate its data, check detections against it.")
+app.add_typer(demo, name="demo")
+
+STATUS_STYLE = {
+    "detected": "green",
+    "withheld": "green",
+    "quiet": "green",
+    "missed": "red",
+    "stored": "red",
+    "flagged": "red",
+    "pending": "yellow",
+}
+
+
+@demo.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (created).", file_okay=False)],
+    people: Annotated[int, typer.Option(help="Current staff (at least 12).")] = 200,
+    days: Annotated[int, typer.Option(help="Days of telemetry.")] = 7,
+    seed: Annotated[int, typer.Option(help="Same seed and start, same bytes.")] = 7,
+    start: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: DAYS days ago).")
+    ] = None,
+) -> None:
+    """Write a synthetic agency's reference data, telemetry and ground truth."""
+    try:
+        first = date.fromisoformat(start) if start else None
+    except ValueError:
+        fail(f"--start must be a date like 2026-11-02, not {start!r}")
+    with user_errors():
+        manifest = generate(out, DemoSettings(people=people, days=days, seed=seed, start=first))
+    console = Console()
+    table = Table(title=f"demo data in {out}")
+    for column in ("file", "format", "send", "events"):
+        table.add_column(column, justify="right" if column == "events" else "left")
+    for entry in manifest["files"]:
+        table.add_row(entry["path"], entry["format"], entry["send"], f"{entry['events']:,}")
+    console.print(table)
+    rate = manifest["events"] / max(manifest["seconds"], 1e-9)
+    console.print(
+        f"{manifest['events']:,} events in {manifest['seconds']:.1f} s ({rate:,.0f} events/s);"
+        f" ground truth: {out / 'ground_truth.json'}"
+    )
+
+
+@demo.command("check")
+def check_command(
+    truth: Annotated[Path, typer.Option("--truth", help="ground_truth.json of the demo.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Compare the alerts raised with the planted scenarios; print one row per scenario."""
+    with user_errors():
+        report = check(data_dir, load_truth(truth))
+    table = Table(title="planted scenarios")
+    for column in ("scenario", "kind", "result", "by", "pending"):
+        table.add_column(column)
+    for verdict in report.verdicts:
+        style = STATUS_STYLE.get(verdict.status, "")
+        table.add_row(
+            verdict.id,
+            verdict.kind,
+            f"[{style}]{verdict.status}[/{style}]" if style else verdict.status,
+            ", ".join(verdict.by),
+            ", ".join(verdict.pending),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"alerts: {report.alerts}; false positives (linked to no scenario): "
+        f"{report.false_positives}"
+    )
+    for rule, count in report.false_positive_rules.most_common(10):
+        console.print(f"  {count:>5}  {rule}")

@@ -1,0 +1,220 @@
+"""`check`: what the system raised against what the generator planted.
+
+An alert is linked to a planted case when it points at one of the case's events (found in the
+lake by EventRecordID + Computer, or by the exact line), or, failing that, when its rule or check
+is one the case expects and its user or host and its time fit the case. Alerts linked to no case
+are false positives. A feature that does not exist yet makes its cases "pending", never hidden.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from custodes.errors import ConfigError
+from custodes.normalise.fields import parse_iso
+
+FEATURE_MODULES = {
+    "sigma": "custodes.detect",
+    "correlation": "custodes.detect.correlate",
+    "posture": "custodes.posture",
+    "ueba": "custodes.ueba",
+    "policy": "custodes.oversight",
+}
+SLACK = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One planted case: found or not, by what, and what is still pending."""
+
+    id: str
+    title: str
+    kind: str
+    status: str  # detected | missed | pending | quiet | flagged | withheld | stored
+    by: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+
+
+@dataclass
+class CheckReport:
+    """Every verdict, and the alerts linked to nothing."""
+
+    verdicts: list[Verdict]
+    alerts: int
+    false_positives: int
+    false_positive_rules: Counter[str] = field(default_factory=Counter)
+
+
+def load_truth(path: Path) -> dict[str, Any]:
+    """The ground-truth file written by `generate`."""
+    try:
+        document = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as error:
+        raise ConfigError(f"cannot read ground truth {path}: {error}", path=str(path)) from None
+    if not isinstance(document, dict) or "scenarios" not in document:
+        raise ConfigError(f"{path} is not a ground-truth file", path=str(path))
+    return document
+
+
+def feature_exists(kind: str) -> bool:
+    """Whether the feature a detection needs has been built (its module can be imported)."""
+    module = FEATURE_MODULES.get(kind)
+    if module is None:
+        return False
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def load_alerts(data_dir: Path) -> list[dict[str, Any]]:
+    """Every alert in the control database, with its event ids (none when there is no database)."""
+    if not (data_dir / "control.db").exists():
+        return []
+    from custodes.store.alerts import get_alert, list_alerts
+    from custodes.store.control import open_control
+
+    control = open_control(data_dir)
+    return [get_alert(control, alert.id).to_dict() for alert in list_alerts(control, limit=10**6)]
+
+
+def planted_event_ids(data_dir: Path, scenarios: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Scenario id -> the event ids its evidence got in the lake (empty when not stored)."""
+    wanted_records: dict[tuple[str, str], str] = {}
+    wanted_lines: dict[str, str] = {}
+    for scenario in scenarios:
+        for event in scenario["events"]:
+            wanted_records[(event["computer"], str(event["event_record_id"]))] = scenario["id"]
+        for line in scenario["lines"]:
+            wanted_lines[line["line"]] = scenario["id"]
+    found: dict[str, set[str]] = {scenario["id"]: set() for scenario in scenarios}
+    if not (data_dir / "lake").exists():
+        return found
+    from custodes.store import connect
+
+    connection = connect(data_dir)
+    computers = sorted({computer for computer, _ in wanted_records})
+    if computers:
+        marks = ", ".join("?" for _ in computers)
+        rows = connection.execute(
+            "SELECT \"event.id\", fields['Computer'], fields['EventRecordID'] FROM events"
+            f" WHERE fields['Computer'] IN ({marks})",
+            computers,
+        ).fetchall()
+        for event_id, computer, record in rows:
+            owner = wanted_records.get((computer, record))
+            if owner is not None:
+                found[owner].add(event_id)
+    if wanted_lines:
+        lines = list(wanted_lines)
+        marks = ", ".join("?" for _ in lines)
+        rows = connection.execute(
+            f'SELECT "event.id", "event.original" FROM events WHERE "event.original" IN ({marks})',
+            lines,
+        ).fetchall()
+        for event_id, original in rows:
+            found[wanted_lines[original]].add(event_id)
+    return found
+
+
+def expected_names(scenario: dict[str, Any]) -> dict[str, str]:
+    """Rule ids and check names the case expects -> the kind of feature behind each."""
+    names: dict[str, str] = {}
+    for detection in scenario["detect"]:
+        name = detection.get("rule_id") or detection.get("check") or detection.get("rule")
+        if name:
+            names[str(name)] = detection["kind"]
+    return names
+
+
+def alert_name(alert: dict[str, Any]) -> str:
+    """The rule id, or the check name of a posture alert."""
+    details = alert.get("details") or {}
+    return str(details.get("check") or alert.get("rule_id") or "")
+
+
+def short(name: str | None) -> str:
+    """A host or user name compared without domain and case."""
+    return (name or "").split(".")[0].split("\\")[-1].lower()
+
+
+def fits(alert: dict[str, Any], scenario: dict[str, Any]) -> bool:
+    """Whether an alert's rule, subject and time fit a case (used when event ids cannot link)."""
+    if alert_name(alert) not in expected_names(scenario):
+        return False
+    people = {short(account) for account in scenario["who"]["accounts"]}
+    hosts = {short(host) for host in scenario["hosts"]}
+    subject = {short(alert.get("user_name")), short(alert.get("host_name"))} - {""}
+    if subject and not subject & (people | hosts):
+        return False
+    if scenario["first_at"] is None:
+        return True
+    first, last = parse_iso(scenario["first_at"]) - SLACK, parse_iso(scenario["last_at"]) + SLACK
+    seen_first = as_time(alert["first_seen_at"])
+    seen_last = as_time(alert["last_seen_at"])
+    return seen_first <= last and seen_last >= first
+
+
+def as_time(value: Any) -> datetime:
+    """A datetime from a stored alert field."""
+    return value if isinstance(value, datetime) else parse_iso(str(value))
+
+
+def check(
+    data_dir: Path, truth: dict[str, Any], alerts: list[dict[str, Any]] | None = None
+) -> CheckReport:
+    """Compare alerts (from `data_dir`'s control database unless given) with the ground truth."""
+    scenarios: list[dict[str, Any]] = truth["scenarios"]
+    alerts = load_alerts(data_dir) if alerts is None else alerts
+    evidence = planted_event_ids(data_dir, scenarios)
+    linked: dict[str, list[dict[str, Any]]] = {scenario["id"]: [] for scenario in scenarios}
+    unlinked: list[dict[str, Any]] = []
+    for alert in alerts:
+        ids = set(alert.get("event_ids") or ())
+        owners = [s["id"] for s in scenarios if ids & evidence[s["id"]] or fits(alert, s)]
+        for owner in owners:
+            linked[owner].append(alert)
+        if not [owner for owner in owners if not owner.endswith("near-miss")]:
+            unlinked.append(alert)
+    verdicts = [verdict(s, linked[s["id"]], evidence[s["id"]], data_dir) for s in scenarios]
+    return CheckReport(
+        verdicts,
+        alerts=len(alerts),
+        false_positives=len(unlinked),
+        false_positive_rules=Counter(f"{a.get('rule_id')} {a.get('title', '')}" for a in unlinked),
+    )
+
+
+def verdict(
+    scenario: dict[str, Any], alerts: list[dict[str, Any]], stored: set[str], data_dir: Path
+) -> Verdict:
+    """The verdict on one case."""
+    expected = expected_names(scenario)
+    pending = tuple(sorted({kind for kind in expected.values() if not feature_exists(kind)}))
+    by = tuple(sorted({alert_name(alert) for alert in alerts if alert_name(alert) in expected}))
+    base = (scenario["id"], scenario["title"], scenario["kind"])
+    if "policy" in expected.values():
+        if not (data_dir / "lake").exists():
+            return Verdict(*base, "pending", pending=("lake",))
+        return Verdict(*base, "stored" if stored else "withheld")
+    if scenario["kind"] == "near-miss":
+        if by:
+            return Verdict(*base, "flagged", by, pending)
+        return Verdict(
+            *base,
+            "pending" if len(pending) == len(set(expected.values())) else "quiet",
+            (),
+            pending,
+        )
+    if by:
+        return Verdict(*base, "detected", by, pending)
+    if len(pending) == len(set(expected.values())):
+        return Verdict(*base, "pending", (), pending)
+    return Verdict(*base, "missed", (), pending)
