@@ -1,0 +1,424 @@
+"""`custodes verify`: recompute every leaf from the lake and check it against the signed heads.
+
+Checks, in order: the ledger's own files (index contiguous, leaves present), every tree head
+(known key, valid signature, root equal to the root recomputed from the stored leaves, RFC 9162
+consistency with the head before it), signed purges, then every recorded lake file (present or
+purged, bytes unchanged, every event's leaf equal to the recorded one), and finally lake files
+nobody recorded. Each problem becomes a `Fault` that names the file, row and event it concerns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from custodes.errors import LedgerError
+from custodes.ingest.wal import write_atomically
+from custodes.ledger.encoding import ID_BYTES, id_text, leaf_hashes
+from custodes.ledger.journal import (
+    FILES,
+    HEADS,
+    IDS,
+    LEAVES,
+    PURGES,
+    VERIFIED,
+    FileEntry,
+    PurgeEntry,
+    TreeHead,
+    ledger_dir,
+    read_lines,
+)
+from custodes.ledger.keys import KeyRing
+from custodes.ledger.locate import (
+    ALTERED,
+    FILE_MISSING,
+    HEAD_FORGED,
+    LEDGER_ALTERED,
+    LEDGER_TRUNCATED,
+    PURGE_FORGED,
+    UNKNOWN_FILE,
+    Fault,
+    locate_changes,
+)
+from custodes.ledger.merkle import HASH_BYTES, TreeLevels, verify_consistency
+
+LAKE_DIR = "lake"
+PARTITION_DAY = re.compile(r"date=(\d{4}-\d\d-\d\d)")
+Progress = Callable[[int, int], None]  # (events checked so far, events to check)
+
+
+@dataclass
+class VerifyReport:
+    """What `verify_store` checked and every fault it found."""
+
+    data_dir: str
+    tree_size: int = 0
+    signed_size: int = 0
+    heads: int = 0
+    files_checked: int = 0
+    files_skipped: int = 0
+    files_purged: int = 0
+    events_checked: int = 0
+    faults: list[Fault] = field(default_factory=list)
+
+    @property
+    def is_intact(self) -> bool:
+        """True when nothing was found wrong."""
+        return not self.faults
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report."""
+        return {
+            "intact": self.is_intact,
+            "data_dir": self.data_dir,
+            "tree_size": self.tree_size,
+            "signed_tree_size": self.signed_size,
+            "heads": self.heads,
+            "files_checked": self.files_checked,
+            "files_skipped": self.files_skipped,
+            "files_purged": self.files_purged,
+            "events_checked": self.events_checked,
+            "faults": [fault.to_dict() for fault in self.faults],
+        }
+
+
+def _index_digest(path: Path, lines: int) -> str:
+    """SHA-256 of the first `lines` lines of the index."""
+    data = _read(path)
+    end = 0
+    for _ in range(lines):
+        end = data.find(b"\n", end) + 1
+        if end == 0:
+            return ""
+    return hashlib.sha256(data[:end]).hexdigest()
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""
+
+
+class StoreCheck:
+    """One verification run over a data directory."""
+
+    def __init__(self, data_dir: Path, since: datetime | None, incremental: bool) -> None:
+        self.data_dir = data_dir
+        self.directory = ledger_dir(data_dir)
+        if not (self.directory / FILES).exists() and not (self.directory / HEADS).exists():
+            raise LedgerError(f"no evidence ledger in {data_dir}")
+        self.since = since
+        self.incremental = incremental
+        self.report = VerifyReport(str(data_dir))
+        self.faults = self.report.faults
+        self.remembered = self._remembered()
+
+    def _remembered(self) -> dict[str, Any]:
+        try:
+            value = json.loads((self.directory / VERIFIED).read_text())
+        except (OSError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def run(self, progress: Progress | None) -> VerifyReport:
+        """Check everything; the report's faults are empty when the store is intact."""
+        entries = self.check_index()
+        leaves, ids = _read(self.directory / LEAVES), _read(self.directory / IDS)
+        recorded = sum(entry.count for entry in entries)
+        stored = min(len(leaves) // HASH_BYTES, recorded)
+        if len(leaves) < recorded * HASH_BYTES:
+            self.faults.append(
+                Fault(
+                    LEDGER_TRUNCATED,
+                    detail=f"{LEAVES} holds {len(leaves) // HASH_BYTES} leaves, "
+                    f"the index records {recorded}",
+                )
+            )
+        self.report.tree_size = stored
+        tree = TreeLevels(leaves[: stored * HASH_BYTES])
+        self.check_heads(tree)
+        purged = self.check_purges(entries)
+        self.check_files(entries, purged, tree, ids, progress)
+        self.check_unknown_files({entry.path for entry in entries})
+        if self.report.is_intact and self.since is None:
+            self.remember(tree, entries)
+        return self.report
+
+    def check_index(self) -> list[FileEntry]:
+        """The recorded files, in leaf order; damage to the index itself is a fault."""
+        lines = read_lines(self.directory / FILES)
+        entries: list[FileEntry] = []
+        for number in lines.bad:
+            self.faults.append(Fault(LEDGER_ALTERED, detail=f"{FILES} line {number} is damaged"))
+        seen: set[str] = set()
+        for value in lines.values:
+            try:
+                entry = FileEntry.from_dict(value)
+            except (KeyError, TypeError, ValueError):
+                self.faults.append(Fault(LEDGER_ALTERED, detail=f"{FILES} has a malformed entry"))
+                continue
+            expected = entries[-1].end if entries else 0
+            if entry.first != expected or entry.path in seen:
+                self.faults.append(
+                    Fault(
+                        LEDGER_ALTERED,
+                        entry.path,
+                        leaf=entry.first,
+                        detail=f"index entry starts at leaf {entry.first}, expected {expected}",
+                    )
+                )
+            seen.add(entry.path)
+            entries.append(entry)
+        return entries
+
+    def check_heads(self, tree: TreeLevels) -> None:
+        """Every head: a known key, a valid signature, the right root, consistent with the last."""
+        keys = KeyRing.for_data_dir(self.data_dir).public_keys()
+        lines = read_lines(self.directory / HEADS)
+        for number in lines.bad:
+            self.faults.append(Fault(HEAD_FORGED, detail=f"{HEADS} line {number} is damaged"))
+        previous: TreeHead | None = None
+        for number, value in enumerate(lines.values, start=1):
+            try:
+                head = TreeHead.from_dict(value)
+            except (KeyError, TypeError, ValueError):
+                self.faults.append(Fault(HEAD_FORGED, detail=f"head {number} is malformed"))
+                continue
+            self.report.heads += 1
+            where = f"head {number} (tree size {head.tree_size})"
+            key = keys.get(head.key_id)
+            if key is None or not head.is_signed_by(key):
+                reason = "unknown key" if key is None else "invalid signature"
+                self.faults.append(Fault(HEAD_FORGED, detail=f"{where}: {reason} {head.key_id}"))
+                continue
+            if head.tree_size > tree.size:
+                self.faults.append(
+                    Fault(
+                        LEDGER_TRUNCATED,
+                        detail=f"{where} is signed but only {tree.size} leaves are stored",
+                    )
+                )
+                continue
+            if tree.root(head.tree_size).hex() != head.root_hash:
+                low = previous.tree_size if previous is not None else 0
+                self.faults.append(
+                    Fault(
+                        LEDGER_ALTERED,
+                        leaf=low,
+                        detail=f"{where}: stored leaves {low}..{head.tree_size - 1} "
+                        "no longer give the signed root",
+                    )
+                )
+                continue
+            if previous is not None:
+                self._check_consistency(tree, previous, head, where)
+            previous = head
+            self.report.signed_size = max(self.report.signed_size, head.tree_size)
+        self._check_remembered(tree)
+
+    def _check_consistency(
+        self, tree: TreeLevels, previous: TreeHead, head: TreeHead, where: str
+    ) -> None:
+        if head.tree_size < previous.tree_size or head.timestamp < previous.timestamp:
+            self.faults.append(Fault(HEAD_FORGED, detail=f"{where} goes back in size or time"))
+            return
+        old_root, root = bytes.fromhex(previous.root_hash), bytes.fromhex(head.root_hash)
+        if previous.tree_size == 0:
+            return
+        proof = tree.consistency_proof(previous.tree_size, head.tree_size)
+        if not verify_consistency(previous.tree_size, old_root, head.tree_size, root, proof):
+            self.faults.append(
+                Fault(HEAD_FORGED, detail=f"{where} is not consistent with the last")
+            )
+
+    def _check_remembered(self, tree: TreeLevels) -> None:
+        size = self.remembered.get("tree_size")
+        if not isinstance(size, int) or size == 0:
+            return
+        if size > tree.size or size > self.report.signed_size:
+            self.faults.append(
+                Fault(
+                    LEDGER_TRUNCATED,
+                    detail=f"a previous verify saw {size} signed leaves, now {tree.size} stored "
+                    f"and {self.report.signed_size} signed",
+                )
+            )
+        elif tree.root(size).hex() != self.remembered.get("root_hash"):
+            self.faults.append(
+                Fault(
+                    LEDGER_ALTERED, detail=f"the first {size} leaves changed since the last verify"
+                )
+            )
+
+    def check_purges(self, entries: list[FileEntry]) -> set[str]:
+        """Paths removed by a valid signed purge whose ranges match the index."""
+        keys = KeyRing.for_data_dir(self.data_dir).public_keys()
+        by_path = {entry.path: entry for entry in entries}
+        purged: set[str] = set()
+        lines = read_lines(self.directory / PURGES)
+        for number in lines.bad:
+            self.faults.append(Fault(PURGE_FORGED, detail=f"{PURGES} line {number} is damaged"))
+        for value in lines.values:
+            try:
+                purge = PurgeEntry.from_dict(value)
+            except (KeyError, TypeError, ValueError):
+                self.faults.append(Fault(PURGE_FORGED, detail="a purge entry is malformed"))
+                continue
+            key = keys.get(purge.key_id)
+            if key is None or not purge.is_signed_by(key):
+                self.faults.append(
+                    Fault(PURGE_FORGED, detail=f"purge at {purge.purged_at}: signature not valid")
+                )
+                continue
+            for item in purge.files:
+                entry = by_path.get(item.path)
+                if entry is not None and (entry.first, entry.count) == (item.first, item.count):
+                    purged.add(item.path)
+        return purged
+
+    def is_selected(self, entry: FileEntry) -> bool:
+        """Whether --since asks for this file (by its day partition, else when recorded)."""
+        if self.since is None:
+            return True
+        match = PARTITION_DAY.search(entry.path)
+        if match:
+            return date.fromisoformat(match.group(1)) >= self.since.date()
+        return entry.recorded_at >= self.since.timestamp() * 1000
+
+    def check_files(
+        self,
+        entries: list[FileEntry],
+        purged: set[str],
+        tree: TreeLevels,
+        ids: bytes,
+        progress: Progress | None,
+    ) -> None:
+        """Every recorded file: present (or purged), its bytes and every event as recorded."""
+        known_files = self._unchanged_files() if self.incremental else 0
+        total = sum(entry.count for entry in entries if self.is_selected(entry))
+        done = 0
+        for number, entry in enumerate(entries):
+            if not self.is_selected(entry):
+                self.report.files_skipped += 1
+                continue
+            path = self.data_dir / entry.path
+            if not path.exists():
+                if entry.path in purged:
+                    self.report.files_purged += 1
+                else:
+                    first_id = id_text(ids[entry.first * ID_BYTES : entry.first * ID_BYTES + 16])
+                    self.faults.append(
+                        Fault(
+                            FILE_MISSING,
+                            entry.path,
+                            leaf=entry.first,
+                            event_id=first_id,
+                            detail=f"{entry.count} events (leaves {entry.first}..{entry.end - 1})",
+                        )
+                    )
+            else:
+                content = path.read_bytes()
+                is_same = hashlib.sha256(content).hexdigest() == entry.sha256
+                if number < known_files and is_same:
+                    self.report.files_skipped += 1
+                else:
+                    self.check_file(entry, content, is_same, tree, ids)
+            done += entry.count
+            if progress is not None:
+                progress(done, total)
+
+    def check_file(
+        self, entry: FileEntry, content: bytes, is_same: bool, tree: TreeLevels, ids: bytes
+    ) -> None:
+        """One file's events against its recorded leaves."""
+        self.report.files_checked += 1
+        try:
+            table = pq.read_table(pa.BufferReader(content))
+            actual = leaf_hashes(table)
+        except (pa.ArrowException, LedgerError, OSError) as error:
+            self.faults.append(Fault(ALTERED, entry.path, detail=f"file unreadable: {error}"))
+            return
+        self.report.events_checked += table.num_rows
+        stored_end = min(entry.end, tree.size)
+        recorded = tree.levels[0][entry.first * HASH_BYTES : stored_end * HASH_BYTES]
+        if stored_end < entry.end:
+            self.faults.append(
+                Fault(
+                    LEDGER_TRUNCATED,
+                    entry.path,
+                    row=max(stored_end - entry.first, 0),
+                    leaf=stored_end,
+                    detail="the leaves of this file's last events are gone",
+                )
+            )
+            actual = actual[: len(recorded)]
+        if actual == recorded:
+            if not is_same:
+                self.faults.append(
+                    Fault(
+                        ALTERED,
+                        entry.path,
+                        detail="file bytes differ from those recorded, every event still matches",
+                    )
+                )
+            return
+        event_ids = table.column("event.id").to_pylist() if "event.id" in table.column_names else []
+        event_ids += [None] * (table.num_rows - len(event_ids))
+        recorded_ids = ids[entry.first * ID_BYTES : entry.end * ID_BYTES]
+        self.faults.extend(
+            locate_changes(entry.path, entry.first, recorded, recorded_ids, actual, event_ids)
+        )
+
+    def check_unknown_files(self, recorded: set[str]) -> None:
+        """Lake files the ledger never recorded."""
+        lake = self.data_dir / LAKE_DIR
+        if not lake.is_dir():
+            return
+        for path in sorted(lake.rglob("*.parquet")):
+            relative = path.relative_to(self.data_dir).as_posix()
+            if path.name.startswith(".") or relative in recorded:
+                continue
+            self.faults.append(Fault(UNKNOWN_FILE, relative, detail="not recorded in the ledger"))
+
+    def _unchanged_files(self) -> int:
+        """How many index lines are as the last clean verify saw them (0 when any changed)."""
+        files = self.remembered.get("files", 0)
+        if not isinstance(files, int) or files <= 0:
+            return 0
+        if _index_digest(self.directory / FILES, files) != self.remembered.get("files_sha256"):
+            self.faults.append(
+                Fault(LEDGER_ALTERED, detail=f"{FILES} changed since the last verify")
+            )
+            return 0
+        return files
+
+    def remember(self, tree: TreeLevels, entries: list[FileEntry]) -> None:
+        """Note what this clean run saw, for --incremental and to catch a later truncation."""
+        size = self.report.signed_size
+        files = sum(1 for entry in entries if entry.end <= size)
+        state = {
+            "tree_size": size,
+            "root_hash": tree.root(size).hex(),
+            "files": files,
+            "files_sha256": _index_digest(self.directory / FILES, files),
+            "verified_at": datetime.now(UTC).isoformat(),
+        }
+        write_atomically(self.directory / VERIFIED, json.dumps(state).encode())
+
+
+def verify_store(
+    data_dir: Path,
+    *,
+    since: datetime | None = None,
+    incremental: bool = False,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Verify a data directory's lake against its ledger (see the module docstring)."""
+    return StoreCheck(data_dir, since, incremental).run(progress)
