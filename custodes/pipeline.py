@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from custodes.events import EVENT_SCHEMA, RawRecord
 from custodes.ingest.wal import Cursor, WriteAheadLog, fsync_directory, read_segment, segment_seq
+from custodes.ledger import Ledger
 from custodes.normalise import Normaliser
 from custodes.plugins import Registry, load
 from custodes.store.lake import EventLedger, write_events
@@ -190,11 +191,13 @@ def open_pipeline(
     detect: bool = True,
     max_segment_bytes: int = 128 << 20,
     rules: Sequence[Path] = (),
+    ledger: bool = True,
 ) -> Pipeline:
     """The pipeline for a data directory, with the registered parsers; replays a leftover WAL.
 
     With `detect` and Sigma `rules`, each committed batch is matched and its alerts stored in
-    the control database (`custodes.detect.engine.Detection` on `on_commit`).
+    the control database (`custodes.detect.engine.Detection` on `on_commit`). With `ledger`,
+    every lake file is recorded in the evidence ledger (`custodes.ledger.Ledger`).
     """
     registry = registry if registry is not None else load()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -209,13 +212,20 @@ def open_pipeline(
         except BaseException:
             control.close()
             raise
-    pipeline = Pipeline(
-        data_dir,
-        Normaliser(registry.parsers),
-        node=node,
-        registry=registry,
-        max_segment_bytes=max_segment_bytes,
-    )
+    event_ledger = Ledger(data_dir) if ledger else None
+    try:
+        pipeline = Pipeline(
+            data_dir,
+            Normaliser(registry.parsers),
+            node=node,
+            registry=registry,
+            max_segment_bytes=max_segment_bytes,
+            ledger=event_ledger,
+        )
+    except BaseException:
+        if event_ledger is not None:
+            event_ledger.close()
+        raise
     if detection is not None:
         pipeline.on_commit.append(detection)
         weakref.finalize(pipeline, detection.control.close)

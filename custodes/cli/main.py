@@ -17,6 +17,7 @@ def register_commands() -> None:
     from custodes.cli import alerts  # noqa: F401
     from custodes.cli import demo  # noqa: F401
     from custodes.cli import ingest  # noqa: F401
+    from custodes.cli import ledger  # noqa: F401
     from custodes.cli import quarantine, search  # noqa: F401
     from custodes.cli import serve  # noqa: F401
     from custodes.cli import rules  # noqa: F401
