@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -124,3 +125,28 @@ def test_lake_files_are_sorted_by_time_and_partitioned(data_dir: Path) -> None:
         stamps = pq.read_table(path)["@timestamp"].to_pylist()
         assert stamps == sorted(stamps)
         assert {stamp.date().isoformat() for stamp in stamps} == {path.parent.name[5:]}
+
+
+class RecordingLedger:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.calls: list[tuple[str, int]] = []
+        self.closed = False
+
+    def record(self, relative_path: str, table: pa.Table) -> None:
+        assert (self.data_dir / relative_path).exists()  # durable before it is told
+        self.calls.append((relative_path, table.num_rows))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_ledger_hears_of_every_file_after_it_is_written(data_dir: Path) -> None:
+    ledger = RecordingLedger(data_dir)
+    pipeline = Pipeline(data_dir, Normaliser([JsonParser()]), ledger=ledger)
+    pipeline.submit(json_records(90))
+    pipeline.close()
+    files = sorted(str(path.relative_to(data_dir)) for path in data_dir.rglob("lake/**/*.parquet"))
+    assert sorted(path for path, _ in ledger.calls) == files
+    assert sum(rows for _, rows in ledger.calls) == 90
+    assert ledger.closed
