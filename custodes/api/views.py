@@ -21,19 +21,25 @@ from custodes.store.suppressions import parse_expiry, suppress_alert
 from custodes.store.users import User
 
 LEVELS = ("critical", "high", "medium", "low", "informational")
+MAX_BARS = 240
 
 
-def overview(state: AppState, *, hours: int = 24, now: datetime | None = None) -> dict[str, Any]:
-    """Events per minute per dataset and alerts per hour per level over the last `hours`."""
+def overview(state: AppState, *, hours: int = 6, now: datetime | None = None) -> dict[str, Any]:
+    """Events per dataset and alerts per hour per level over the last `hours`.
+
+    Events are counted per minute, or per `bucket_minutes` in long windows (at most `MAX_BARS`
+    bars); the chart divides by the bucket to show events per minute.
+    """
     now = now or datetime.now(UTC)
     since = now - timedelta(hours=hours)
+    bucket_minutes = max(1, hours * 60 // MAX_BARS)
     connection = connect(state.data_dir)
     try:
         rows = connection.execute(
-            "SELECT date_trunc('minute', \"@timestamp\") AS minute, dataset, count(*)"
-            ' FROM events WHERE "@timestamp" >= ? AND "@timestamp" < ? AND date >= ?'
+            'SELECT time_bucket(to_minutes(CAST(? AS BIGINT)), "@timestamp") AS minute, dataset,'
+            ' count(*) FROM events WHERE "@timestamp" >= ? AND "@timestamp" < ? AND date >= ?'
             " GROUP BY ALL ORDER BY 1, 2",
-            [since, now, since.date()],
+            [bucket_minutes, since, now, since.date()],
         ).fetchall()
     finally:
         connection.close()
@@ -59,6 +65,7 @@ def overview(state: AppState, *, hours: int = 24, now: datetime | None = None) -
     return {
         "since": since.isoformat(),
         "until": now.isoformat(),
+        "bucket_minutes": bucket_minutes,
         "events_per_minute": [
             {"dataset": name, **series} for name, series in sorted(events.items())
         ],

@@ -131,7 +131,7 @@ def logout(request: Request, state: State, csrf: Annotated[str, Form()] = "") ->
 
 
 @router.get("/", dependencies=[require_roles(*SIGNED_IN)])
-def overview_page(request: Request, state: State, actor: Actor, hours: int = 24) -> HTMLResponse:
+def overview_page(request: Request, state: State, actor: Actor, hours: int = 6) -> HTMLResponse:
     """Events per minute per dataset, alerts per hour per level."""
     data = views.overview(state, hours=max(1, min(hours, 24 * 31)))
     return page(request, "overview.html", actor, data=data, hours=hours)

@@ -14,7 +14,7 @@ router = APIRouter(tags=["overview"])
 
 @router.get("/api/overview", dependencies=[require_roles(*SIGNED_IN)])
 def get_overview(
-    state: State, hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24
+    state: State, hours: Annotated[int, Query(ge=1, le=24 * 31)] = 6
 ) -> dict[str, Any]:
     """Events per minute per dataset and alerts per hour per level, over the last `hours`."""
     return views.overview(state, hours=hours)

@@ -13,9 +13,10 @@
     legend: { orientation: "h", y: -0.2 },
     barmode: "stack", hovermode: "x unified"
   };
+  var MINUTE_MS = 60 * 1000, HOUR_MS = 60 * MINUTE_MS;
   var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 
-  function draw(id, traces, yTitle) {
+  function draw(id, traces, yTitle, range) {
     var element = document.getElementById(id);
     if (!traces.length) {
       element.innerHTML = '<div class="chart-empty">' + element.dataset.empty + "</div>";
@@ -23,6 +24,7 @@
     }
     var layout = JSON.parse(JSON.stringify(LAYOUT));
     layout.yaxis.title.text = yTitle;
+    layout.xaxis.range = range;
     window.Plotly.newPlot(element, traces, layout, CONFIG).then(function () {
       element.dataset.drawn = "true";
     });
@@ -30,15 +32,21 @@
 
   function start() {
     var data = JSON.parse(document.getElementById("overview-data").textContent);
+    var range = [data.since, data.until];  // the whole window, even where nothing happened
     draw("events-chart", data.events_per_minute.map(function (series) {
-      return { type: "bar", name: series.dataset, x: series.minutes, y: series.counts };
-    }), "events / minute");
+      return {
+        type: "bar", name: series.dataset, x: series.minutes,
+        y: series.counts.map(function (count) { return count / data.bucket_minutes; }),
+        width: MINUTE_MS * data.bucket_minutes * 0.9, offset: 0
+      };
+    }), "events / minute", range);
     draw("alerts-chart", data.alerts_per_hour.map(function (series) {
       return {
         type: "bar", name: series.level, x: series.hours, y: series.counts,
+        width: HOUR_MS * 0.9, offset: 0,
         marker: { color: LEVEL_COLOURS[series.level] || "#7d8896" }
       };
-    }), "alerts / hour");
+    }), "alerts / hour", range);
   }
 
   if (document.readyState === "loading") {
