@@ -30,6 +30,7 @@ def evtx_resumed(path: Path) -> tuple[list[str], int]:
         except RuntimeError:
             errors += 1
             continue
+        assert isinstance(item, dict)
         records.append(item["data"])
 
 
