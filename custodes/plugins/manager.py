@@ -12,7 +12,7 @@ import pluggy
 from custodes.plugins import hookspecs
 
 #: Our own plugins register through the same hooks as outside packages.
-BUILTIN_PLUGINS: tuple[str, ...] = ("custodes.normalise",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("custodes.normalise", "custodes.notify")
 
 
 @dataclass
