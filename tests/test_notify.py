@@ -25,7 +25,9 @@ from custodes.plugins.manager import load
 T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
 
-def alert(level: str = "high", tags: tuple[str, ...] = ("attack.execution", "attack.t1059.001")):
+def alert(
+    level: str = "high", tags: tuple[str, ...] = ("attack.execution", "attack.t1059.001")
+) -> dict[str, Any]:
     return alert_payload(
         Alert(
             rule_id="rule-ps",
