@@ -83,7 +83,7 @@ def check_command(
     console.print(table)
     console.print(
         f"alerts: {report.alerts}; false positives (linked to no scenario): "
-        f"{report.false_positives}"
+        f"{report.false_positives}, plus {report.informational} from informational rules"
     )
     for rule, count in report.false_positive_rules.most_common(10):
         console.print(f"  {count:>5}  {rule}")

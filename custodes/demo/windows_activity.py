@@ -105,6 +105,13 @@ ADMIN_TOOLS = [
     "C:\\Windows\\System32\\mmc.exe C:\\Windows\\System32\\services.msc",
     "C:\\Windows\\System32\\mmc.exe C:\\Windows\\System32\\dsa.msc",
 ]
+#: Where programs connect (HTTPS through the transparent proxy).
+CLOUD_HOSTS = [
+    "outlook.office365.com",
+    "agency.sharepoint.com",
+    "www.google.com",
+    "teams.microsoft.com",
+]
 DOCUMENTS = ["report", "budget", "minutes", "notes", "plan", "memo", "review", "draft"]
 EXTENSIONS = [".docx", ".xlsx", ".pdf", ".pptx"]
 
@@ -440,10 +447,10 @@ def sysmon(
                 ctx.host_ips[hosts[owners[n]]],
                 ctx.computers[hosts[owners[n]]],
                 50000 + (n * 7) % 15000,
-                "10.10.0.8",
-                "proxy.agency.example",
-                8080,
-                "http-alt",
+                f"52.96.{n % 200}.{n % 250 + 1}",
+                CLOUD_HOSTS[n % len(CLOUD_HOSTS)],
+                443,
+                "https",
             )
             for k, n in enumerate(net.tolist())
         ],

@@ -1,0 +1,88 @@
+"""End to end at a tiny size: generate, ingest with the targeted SigmaHQ rules, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from custodes.demo import check, load_truth
+from custodes.demo.truth import (
+    SIGMA_COMSVCS_DUMP,
+    SIGMA_GLOBAL_GROUP_ADD,
+    SIGMA_LOCAL_ADMIN_ADD,
+    SIGMA_LSASS_COMSVCS,
+    SIGMA_LSASS_MEMDUMP,
+    SIGMA_UNCOMMON_SERVICE,
+)
+from custodes.errors import ConfigError
+from custodes.pipeline import import_files, open_pipeline
+
+RULES = {
+    SIGMA_COMSVCS_DUMP,
+    SIGMA_GLOBAL_GROUP_ADD,
+    SIGMA_LOCAL_ADMIN_ADD,
+    SIGMA_LSASS_COMSVCS,
+    SIGMA_LSASS_MEMDUMP,
+    SIGMA_UNCOMMON_SERVICE,
+}
+
+
+def rule_files(datasets: Path) -> list[Path]:
+    """The SigmaHQ files of the rules the demo's Windows scenarios target."""
+    found = []
+    for path in sorted((datasets / "sigma" / "rules" / "windows").rglob("*.yml")):
+        head = path.read_text(errors="replace")[:400]
+        if any(f"\nid: {rule_id}" in head for rule_id in RULES):
+            found.append(path)
+    assert len(found) == len(RULES)
+    return found
+
+
+@pytest.fixture(scope="module")
+def ingested(tiny_demo: Path, datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("checked")
+    pipeline = open_pipeline(data_dir, rules=rule_files(datasets))
+    try:
+        import_files(pipeline, [tiny_demo / "telemetry"])
+    finally:
+        pipeline.close()
+    return data_dir
+
+
+def test_windows_attacks_are_detected_by_the_rules_meant_for_them(
+    tiny_demo: Path, ingested: Path
+) -> None:
+    report = check(ingested, load_truth(tiny_demo / "ground_truth.json"))
+    verdicts = {verdict.id: verdict for verdict in report.verdicts}
+    spray = verdicts["password-spray-lateral-movement"]
+    assert spray.status == "detected"
+    assert set(spray.by) == RULES - {SIGMA_GLOBAL_GROUP_ADD, SIGMA_LOCAL_ADMIN_ADD}
+    added = verdicts["unapproved-privileged-group-addition"]
+    assert (added.status, added.by) == ("detected", (SIGMA_GLOBAL_GROUP_ADD,))
+
+
+def test_the_only_false_positive_is_the_approved_change_sigma_flags_by_design(
+    tiny_demo: Path, ingested: Path
+) -> None:
+    report = check(ingested, load_truth(tiny_demo / "ground_truth.json"))
+    assert report.alerts >= 5
+    assert report.false_positives == 1
+    assert [rule.split()[1] for rule in report.false_positive_rules] == [SIGMA_LOCAL_ADMIN_ADD]
+
+
+def test_cases_without_their_feature_are_pending_not_hidden(
+    tmp_path: Path, tiny_demo: Path
+) -> None:
+    report = check(tmp_path, load_truth(tiny_demo / "ground_truth.json"))
+    assert report.alerts == 0
+    statuses = {verdict.id: verdict.status for verdict in report.verdicts}
+    assert len(statuses) == len(load_truth(tiny_demo / "ground_truth.json")["scenarios"])
+    assert statuses["password-spray-lateral-movement"] == "missed"
+    assert statuses["protected-channel-hotline"] == "pending"
+
+
+def test_a_file_that_is_not_ground_truth_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "truth.json").write_text("[1, 2]")
+    with pytest.raises(ConfigError):
+        load_truth(tmp_path / "truth.json")
