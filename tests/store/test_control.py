@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,3 +69,15 @@ def test_url_is_used_as_given_and_data_dir_becomes_sqlite(tmp_path: Path) -> Non
 def test_unknown_database_dialect_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="cannot open control database"):
         open_control("nosuchdb://host/x")
+
+
+def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
+    def open_and_close(data_dir: Path) -> None:
+        open_control(data_dir).close()
+
+    for attempt in range(3):
+        data_dir = tmp_path / f"data{attempt}"
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(open_and_close, data_dir) for _ in range(4)]
+            for future in futures:
+                future.result()  # re-raises "table already exists" if two migrated at once
