@@ -90,6 +90,12 @@ SSHD_RULES: tuple[Rule, ...] = (
         "network",
     ),
     (
+        re.compile(rf"Unable to negotiate (?:with {_IP}{_PORT}|a key exchange method)"),
+        "ssh_negotiation_failed",
+        "failure",
+        "network",
+    ),
+    (
         re.compile(rf"Bad protocol version identification .* from {_IP}{_PORT}"),
         "ssh_bad_protocol",
         "failure",

@@ -42,7 +42,7 @@ class EsloggerParser:
             "process.name": executable.rsplit("/", 1)[-1] if executable else None,
             "process.pid": to_int(fields.get("process.audit_token.pid", "")),
             "process.parent.pid": to_int(fields.get("process.ppid", "")),
-            "user.id": fields.get("process.audit_token.euid"),
+            "user.id": fields.get("process.audit_token.ruid"),
             "process.entity_id": fields.get("process.audit_token.pidversion"),
             FIELDS_COLUMN: fields,
         }

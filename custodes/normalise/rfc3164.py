@@ -31,7 +31,7 @@ LINE = re.compile(
     r"(?:(?P<bsd>(?P<month>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d\d:\d\d:\d\d))(?:\.\d+)?"
     r"|(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?))"
     r" +(?P<host>[^\s:\[]+)"
-    r" (?P<program>[^\s:\[]+?)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
+    r" +(?P<program>[^\s:\[][^:\[]{0,47}?)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
     re.DOTALL,
 )
 

@@ -32,9 +32,15 @@ class Rfc5424Parser:
     name = "rfc5424"
 
     def accepts(self, record: RawRecord) -> bool:
-        head = record.data[:6]
+        head = record.data[:8]
         end = head.find(b">")
-        return head[:1] == b"<" and 1 < end < 5 and head[end + 1 : end + 2].isdigit()
+        version = head[end + 1 : end + 4]
+        return (
+            head[:1] == b"<"
+            and 1 < end < 5
+            and version[:1].isdigit()
+            and (version[1:2] == b" " or (version[1:2].isdigit() and version[2:3] == b" "))
+        )
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
         match = HEADER.match(record.data.decode(errors="replace"))
