@@ -22,6 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from custodes.events import EVENT_SCHEMA, RawRecord
+from custodes.ingest.files import FileReport, detect_format, discover, read_file
 from custodes.ingest.wal import Cursor, WriteAheadLog, fsync_directory, read_segment, segment_seq
 from custodes.ledger import Ledger
 from custodes.normalise import Normaliser
@@ -35,16 +36,6 @@ from custodes.store.quarantine import (
     read_quarantine,
     write_failures,
 )
-
-try:
-    from custodes.ingest.files import FileReport, detect_format, discover, read_file
-except ImportError:  # until the file readers land: JSON lines only (removed then)
-    from custodes.ingest.interim import (  # type: ignore[assignment, unused-ignore]
-        FileReport,
-        detect_format,
-        discover,
-        read_file,
-    )
 
 WAL_DIR = "wal"
 HEAD_BYTES = 64 * 1024

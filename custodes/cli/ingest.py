@@ -35,6 +35,10 @@ def ingest(
     console = Console()
     with user_errors():
         pipeline = open_pipeline(data_dir, detect=True, rules=configured_rules(rules))
+        known = sorted(pipeline.normaliser.by_name)
+        if format != "auto" and format not in known:
+            pipeline.close()
+            fail(f"unknown format {format!r}: use auto or one of {', '.join(known)}")
         progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),

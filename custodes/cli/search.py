@@ -54,6 +54,8 @@ def search(
     ] = None,
 ) -> None:
     """Find events in the lake, newest first."""
+    if not data_dir.is_dir():
+        fail(f"no data directory at {data_dir}: run `custodes ingest` first or pass --data-dir")
     columns = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
     if columns == []:
         fail("--fields names no field")

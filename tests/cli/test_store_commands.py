@@ -107,6 +107,20 @@ def test_missing_input_path_is_a_user_mistake(data_dir: Path) -> None:
     assert "no such file or folder" in result.output
 
 
+def test_unknown_format_and_missing_data_dir_are_user_mistakes(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    (tmp_path / "a.jsonl").write_bytes(json_line(1) + b"\n")
+    result = runner.invoke(
+        app, ["ingest", "--data-dir", str(data_dir), "--format", "klingon", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "unknown format 'klingon'" in result.output
+    result = runner.invoke(app, ["search", "--data-dir", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no data directory" in result.output
+
+
 def test_stats_and_quarantine_list(ingested: Path) -> None:
     stats = runner.invoke(app, ["stats", "--data-dir", str(ingested)])
     assert stats.exit_code == 0, stats.output
