@@ -40,6 +40,7 @@ class Block:
     times: np.ndarray
     render: Render
     logs: np.ndarray | None = None
+    needs_stamps: bool = True  # False when render formats the times itself (saves the strings)
 
 
 @dataclass
@@ -53,20 +54,27 @@ class Stream:
     lines: int = 0
     blocks: list[Block] = field(default_factory=list)
     numbers: np.ndarray = field(init=False)
-    handle: IO[str] | None = None
+    handle: IO[bytes] | None = None
 
     def __post_init__(self) -> None:
         # Logs were not empty before the demo starts: each begins at its own number.
         self.numbers = (np.arange(max(1, self.logs), dtype=np.int64) * 7919) % 90_000 + 1000
 
-    def add(self, times: np.ndarray, render: Render, logs: np.ndarray | int | None = None) -> None:
-        """Queue rows for the current day."""
+    def add(
+        self,
+        times: np.ndarray,
+        render: Render,
+        logs: np.ndarray | int | None = None,
+        *,
+        needs_stamps: bool = True,
+    ) -> None:
+        """Queue rows for the current day (`render` gets no stamps unless `needs_stamps`)."""
         times = np.asarray(times, dtype=np.int64)
         if times.size == 0:
             return
         if isinstance(logs, int):
             logs = np.full(times.size, logs, dtype=np.int64)
-        self.blocks.append(Block(times, render, logs))
+        self.blocks.append(Block(times, render, logs, needs_stamps))
 
     def flush_day(self) -> int:
         """Sort the queued rows, number them per log, render and write; returns rows written."""
@@ -82,18 +90,18 @@ class Stream:
         order = np.argsort(times, kind="stable")
         numbers = np.empty(times.size, dtype=np.int64)
         numbers[order] = self.number(logs[order])
-        stamps = iso_stamps(times)
         rendered: list[str] = []
         position = 0
         for block in self.blocks:
             end = position + block.times.size
-            rendered.extend(block.render(stamps[position:end], numbers[position:end].tolist()))
+            stamps = iso_stamps(block.times) if block.needs_stamps else []
+            rendered.extend(block.render(stamps, numbers[position:end].tolist()))
             position = end
         if self.handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = self.path.open("w", encoding="utf-8", newline="\n")
-        self.handle.write("\n".join([rendered[index] for index in order.tolist()]))
-        self.handle.write("\n")
+            self.handle = self.path.open("wb")
+        self.handle.write("\n".join([rendered[index] for index in order.tolist()]).encode())
+        self.handle.write(b"\n")
         self.blocks.clear()
         self.lines += times.size
         return int(times.size)

@@ -118,7 +118,7 @@ def emit(
 
     def render(stamps: Sequence[str], numbers: Sequence[int]) -> list[str]:
         return [
-            line_template % (stamp, number, thread(number), computer, *row)
+            line_template % (stamp, number, 400 + (number * 37) % 7000, computer, *row)
             for stamp, number, computer, row in zip(stamps, numbers, computers, values, strict=True)
         ]
 

@@ -105,6 +105,22 @@ ADMIN_TOOLS = [
     "C:\\Windows\\System32\\mmc.exe C:\\Windows\\System32\\services.msc",
     "C:\\Windows\\System32\\mmc.exe C:\\Windows\\System32\\dsa.msc",
 ]
+#: Sysmon's fields of each program: image, version, description, product, company, name, command.
+PROGRAM_FIELDS = [
+    (
+        escape(image),
+        "16.0.17928.20114",
+        description,
+        product,
+        company,
+        original,
+        escape(f'"{image}"'),
+    )
+    for image, description, product, company, original, _, _ in PROGRAMS
+]
+PROGRAM_HASHES = [
+    f"SHA256={(n * 2654435761) % (1 << 64):016X}" * 1 + "A" * 48 for n in range(len(PROGRAMS))
+]
 #: Where programs connect (HTTPS through the transparent proxy).
 CLOUD_HOSTS = [
     "outlook.office365.com",
@@ -394,38 +410,37 @@ def sysmon(
     choice = rng.integers(0, len(PROGRAMS), owners.size)
     pids = rng.integers(1000, 15000, owners.size)
     utc = [sysmon_time(stamp) for stamp in iso_stamps(times)]
-    rows = []
-    for n, (i, program, pid) in enumerate(
-        zip(owners.tolist(), choice.tolist(), pids.tolist(), strict=True)
-    ):
-        image, description, product, company, original, _, _ = PROGRAMS[program]
-        host = int(hosts[i])
-        rows.append(
-            (
-                utc[n],
-                process_guid(host, pid, n),
-                pid,
-                escape(image),
-                "16.0.17928.20114",
-                description,
-                product,
-                company,
-                original,
-                escape(f'"{image}"'),
-                escape("C:\\Users\\" + accounts[i] + "\\"),
-                accounts[i],
-                process_guid(host, 0, 1),
-                "0x2c41a7",
-                1,
-                "Medium",
-                "SHA256=" + f"{(program * 2654435761) % (1 << 64):016X}" * 4,
-                process_guid(host, 4120, 7),
-                4120,
-                EXPLORER,
-                EXPLORER,
-                accounts[i],
-            )
+    host_list = hosts[owners].tolist()
+    guids = [
+        process_guid(host, pid, n)
+        for n, (host, pid) in enumerate(zip(host_list, pids.tolist(), strict=True))
+    ]
+    session = {
+        host: (process_guid(host, 0, 1), process_guid(host, 4120, 7)) for host in set(host_list)
+    }
+    rows = [
+        (
+            utc[n],
+            guids[n],
+            pid,
+            *PROGRAM_FIELDS[program],
+            escape("C:\\Users\\" + accounts[i] + "\\"),
+            accounts[i],
+            session[host][0],
+            "0x2c41a7",
+            1,
+            "Medium",
+            PROGRAM_HASHES[program],
+            session[host][1],
+            4120,
+            EXPLORER,
+            EXPLORER,
+            accounts[i],
         )
+        for n, (i, program, pid, host) in enumerate(
+            zip(owners.tolist(), choice.tolist(), pids.tolist(), host_list, strict=True)
+        )
+    ]
     emit(stream, SYSMON_PROCESS, times, hosts[owners], ctx.computers[hosts[owners]], rows, SYSMON)
     networked = np.array([PROGRAMS[program][6] for program in choice.tolist()], dtype=bool)
     net = np.flatnonzero(networked)
@@ -440,7 +455,7 @@ def sysmon(
         [
             (
                 net_utc[k],
-                process_guid(int(hosts[owners[n]]), int(pids[n]), n),
+                guids[n],
                 int(pids[n]),
                 escape(PROGRAMS[int(choice[n])][0]),
                 accounts[owners[n]],
@@ -468,7 +483,7 @@ def sysmon(
         [
             (
                 file_utc[k],
-                process_guid(int(hosts[owners[n]]), int(pids[n]), n),
+                guids[n],
                 int(pids[n]),
                 escape(PROGRAMS[int(choice[n])][0]),
                 escape(
@@ -494,7 +509,7 @@ def sysmon(
         [
             (
                 reg_utc[k],
-                process_guid(int(hosts[owners[n]]), int(pids[n]), n),
+                guids[n],
                 int(pids[n]),
                 escape(PROGRAMS[int(choice[n])][0]),
                 escape(
