@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -35,6 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from custodes.errors import ConfigError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CONTROL_DB_NAME = "control.db"
@@ -194,6 +195,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def alembic_config() -> Config:
     """The Alembic configuration of the control database, resolved from the installed package."""
+    from alembic.config import Config  # alembic is only needed to migrate: keep imports fast
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -216,6 +219,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (idempotent: a database at head is left alone)."""
+    from alembic import command
+
     config = alembic_config()
     with _migration_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":  # held until this transaction ends
