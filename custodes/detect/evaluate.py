@@ -12,6 +12,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 import numpy as np
@@ -22,79 +23,122 @@ from custodes.detect.compile import STRING_KINDS, Test
 from custodes.events import CORE_NAMES, FIELDS_COLUMN
 
 Mask = np.ndarray  # numpy bool array over the rows of a batch
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class Entries(NamedTuple):
+    """The `fields` map of a batch, flattened: entries grouped by key, values as codes."""
+
+    lookup: dict[str, int]  # key -> key code
+    bounds: np.ndarray  # entries of key code k: order[bounds[k]:bounds[k + 1]]
+    order: np.ndarray
+    rows: np.ndarray  # entry -> row
+    codes: np.ndarray  # entry -> value code (-1: null)
+    dictionary: pa.Array  # value code -> text
+
+
+class Segment(NamedTuple):
+    """Rows holding a field's value, and each row's code into the batch-wide `dictionary`."""
+
+    rows: np.ndarray
+    codes: np.ndarray
+    dictionary: pa.Array
 
 
 class BatchView:
-    """Lazy access to a batch's fields: each source is located once per batch."""
+    """Lazy access to a batch's fields: each column and the `fields` map is encoded once."""
 
     def __init__(self, batch: pa.RecordBatch) -> None:
         self.batch = batch
         self.rows = batch.num_rows
         self.names = set(batch.schema.names)
-        self._entries: (
-            tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, pa.Array] | None
-        ) = None
+        self._entries: Entries | None = None
+        self._columns: dict[str, tuple[np.ndarray, np.ndarray, pa.Array]] = {}
+        self._lowered: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
 
-    def entries(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, pa.Array]:
-        """The `fields` map flattened: key codes, entry order sorted by key, rows, values."""
+    def entries(self) -> Entries:
+        """The `fields` map flattened and dictionary-encoded, entries grouped by key."""
         if self._entries is None:
             column = self.batch.column(FIELDS_COLUMN) if FIELDS_COLUMN in self.names else None
             if column is None or len(column) == 0:
-                empty = np.zeros(0, dtype=np.int64)
-                self._entries = ({}, empty, empty, empty, pa.array([], pa.string()))
-            else:
-                offsets = column.offsets.to_numpy()
-                start, end = int(offsets[0]), int(offsets[-1])
-                keys = pc.dictionary_encode(column.keys.slice(start, end - start))
-                codes = keys.indices.to_numpy()
-                order = np.argsort(codes, kind="stable")
-                entry_rows = np.repeat(np.arange(self.rows), np.diff(offsets))
-                lookup = {name: code for code, name in enumerate(keys.dictionary.to_pylist())}
-                items = column.items.slice(start, end - start)
-                self._entries = (lookup, codes[order], order, entry_rows, items)
+                self._entries = Entries({}, EMPTY, EMPTY, EMPTY, EMPTY, pa.array([], pa.string()))
+                return self._entries
+            offsets = column.offsets.to_numpy()
+            start, end = int(offsets[0]), int(offsets[-1])
+            keys = pc.dictionary_encode(column.keys.slice(start, end - start))
+            key_codes = keys.indices.to_numpy()
+            order = np.argsort(key_codes, kind="stable")
+            bounds = np.concatenate(
+                ([0], np.cumsum(np.bincount(key_codes, minlength=len(keys.dictionary))))
+            )
+            items = pc.dictionary_encode(column.items.slice(start, end - start))
+            item_codes = items.indices.fill_null(-1).to_numpy()
+            entry_rows = np.repeat(np.arange(self.rows), np.diff(offsets))
+            lookup = {name: code for code, name in enumerate(keys.dictionary.to_pylist())}
+            self._entries = Entries(lookup, bounds, order, entry_rows, item_codes, items.dictionary)
         return self._entries
 
-    def source(self, name: str, wanted: Mask) -> tuple[np.ndarray, pa.Array]:
-        """Rows (among `wanted`) where a source has a value, and those values as strings."""
-        if name in CORE_NAMES or name in self.names and name != FIELDS_COLUMN:
-            if name not in self.names:
-                return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+    def column(self, name: str) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+        """A core column dictionary-encoded: rows with a value, their codes, the dictionary."""
+        if name not in self._columns:
             column = self.batch.column(name)
             if not pa.types.is_string(column.type):
                 column = column.cast(pa.string())
-            present = wanted & ~np.asarray(column.is_null().to_numpy(zero_copy_only=False))
-            rows = np.flatnonzero(present)
-            return rows, column.take(pa.array(rows))
-        lookup, sorted_codes, order, entry_rows, items = self.entries()
-        code = lookup.get(name)
-        if code is None:
-            return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
-        low, high = np.searchsorted(sorted_codes, [code, code + 1])
-        positions = order[low:high]
-        rows = entry_rows[positions]
-        keep = wanted[rows]
-        return rows[keep], items.take(pa.array(positions[keep]))
+            encoded = pc.dictionary_encode(column)
+            codes = encoded.indices.fill_null(-1).to_numpy()
+            rows = np.flatnonzero(codes >= 0)
+            self._columns[name] = (rows, codes[rows], encoded.dictionary)
+        return self._columns[name]
 
-    def values(self, sources: Sequence[str], wanted: Mask) -> tuple[np.ndarray, pa.Array]:
+    def lowered(self, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """A source over the whole batch: rows, their distinct positions, lowercase texts."""
+        if name not in self._lowered:
+            segment = self.source(name, np.ones(self.rows, dtype=bool))
+            codes, inverse = distinct(segment)
+            texts = pc.utf8_lower(segment.dictionary.take(pa.array(codes))).to_pylist()
+            self._lowered[name] = (segment.rows, inverse, texts)
+        return self._lowered[name]
+
+    def source(self, name: str, wanted: Mask) -> Segment:
+        """Rows (among `wanted`) where a source has a value, with their codes."""
+        if name in CORE_NAMES or (name in self.names and name != FIELDS_COLUMN):
+            if name not in self.names:
+                return Segment(EMPTY, EMPTY, pa.array([], pa.string()))
+            rows, codes, dictionary = self.column(name)
+            keep = wanted[rows]
+            return Segment(rows[keep], codes[keep], dictionary)
+        entries = self.entries()
+        code = entries.lookup.get(name)
+        if code is None:
+            return Segment(EMPTY, EMPTY, entries.dictionary)
+        positions = entries.order[entries.bounds[code] : entries.bounds[code + 1]]
+        rows = entries.rows[positions]
+        codes = entries.codes[positions]
+        keep = wanted[rows] & (codes >= 0)
+        return Segment(rows[keep], codes[keep], entries.dictionary)
+
+    def segments(self, sources: Sequence[str], wanted: Mask) -> list[Segment]:
         """A Sigma field read from its sources, first present wins per row."""
         if len(sources) == 1:
-            return self.source(sources[0], wanted)
+            found = self.source(sources[0], wanted)
+            return [found] if len(found.rows) else []
         remaining = wanted.copy()
-        all_rows: list[np.ndarray] = []
-        all_values: list[pa.Array] = []
+        found_all: list[Segment] = []
         for name in sources:
-            rows, values = self.source(name, remaining)
-            remaining[rows] = False
-            all_rows.append(rows)
-            all_values.append(values)
-        return np.concatenate(all_rows), pa.concat_arrays(all_values)
+            found = self.source(name, remaining)
+            if len(found.rows):
+                remaining[found.rows] = False
+                found_all.append(found)
+        return found_all
 
     def row_values(self, sources: Sequence[str], wanted: Mask) -> pa.Array:
         """A field as one string per row (null where absent)."""
-        rows, values = self.values(sources, wanted)
-        index = np.full(self.rows, -1, dtype=np.int64)
-        index[rows] = np.arange(len(rows))
-        return values.take(pa.array(index, mask=index < 0))
+        values: list[str | None] = [None] * self.rows
+        for segment in self.segments(sources, wanted):
+            texts = segment.dictionary.take(pa.array(segment.codes)).to_pylist()
+            for row, text in zip(segment.rows.tolist(), texts, strict=True):
+                values[row] = text
+        return pa.array(values, pa.string())
 
 
 @dataclass
@@ -126,35 +170,43 @@ class FieldPlan:
 
     def evaluate(self, view: BatchView, wanted: Mask, out: dict[int, Mask]) -> None:
         """Add the row mask of every test that matches some row to `out`."""
-        rows, values = view.values(self.sources, wanted)
-        if len(rows) == 0 and not any(t.kind == "null" for _, t in self.others):
-            return
-        encoded = pc.dictionary_encode(values)
-        dictionary = encoded.dictionary
-        codes = encoded.indices.fill_null(len(dictionary)).to_numpy()
-        hits: dict[int, list[int]] = {}
-        if self.equals or self.automaton is not None:
-            self.scan(pc.utf8_lower(dictionary).to_pylist(), hits)
-        distinct: dict[int, np.ndarray] = {
-            index: np.bincount(found, minlength=len(dictionary) + 1).astype(bool)
-            for index, found in hits.items()
-        }
+        segments = view.segments(self.sources, wanted)
+        found_rows: dict[int, list[np.ndarray]] = {}
+        for segment in segments:
+            self.evaluate_segment(segment, found_rows)
         for index, test in self.others:
             if test.kind in ("null", "exists", "fieldref"):
                 other = self.references.get(test.value, (test.value,))
-                mask = row_test(test, view, (self.sources, other), rows, values, wanted)
+                mask = row_test(test, view, (self.sources, other), segments, wanted)
                 if mask is not None:
                     out[index] = mask
-                continue
-            found = value_test(test, dictionary)
-            if found is not None:
-                distinct[index] = np.append(found, False)
-        for index, found in distinct.items():
-            matched = rows[found[codes]]
-            if len(matched):
-                mask = np.zeros(view.rows, dtype=bool)
-                mask[matched] = True
-                out[index] = mask
+        for index, parts in found_rows.items():
+            mask = np.zeros(view.rows, dtype=bool)
+            for rows in parts:
+                mask[rows] = True
+            out[index] = mask
+
+    def evaluate_segment(self, segment: Segment, found_rows: dict[int, list[np.ndarray]]) -> None:
+        """Run the value tests over the distinct values of one segment."""
+        distinct_codes, inverse = distinct(segment)
+        dictionary = segment.dictionary.take(pa.array(distinct_codes))
+        hits: dict[int, list[int]] = {}
+        if self.equals or self.automaton is not None:
+            self.scan(pc.utf8_lower(dictionary).to_pylist(), hits)
+        by_test: dict[int, np.ndarray] = {}
+        for index, positions in hits.items():
+            flags = np.zeros(len(dictionary), dtype=bool)
+            flags[positions] = True
+            by_test[index] = flags
+        for index, test in self.others:
+            if test.kind not in ("null", "exists", "fieldref"):
+                found = value_test(test, dictionary)
+                if found is not None:
+                    by_test[index] = found
+        for index, flags in by_test.items():
+            rows = segment.rows[flags[inverse]]
+            if len(rows):
+                found_rows.setdefault(index, []).append(rows)
 
     def scan(self, lowered: list[str | None], hits: dict[int, list[int]]) -> None:
         """One pass over the distinct values for every equals/contains/startswith/endswith."""
@@ -178,6 +230,16 @@ class FieldPlan:
                         or (kind == "endswith" and end == last)
                     ):
                         hits.setdefault(index, []).append(position)
+
+
+def distinct(segment: Segment) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes of a segment and, per row, the position of its code among them."""
+    present = np.zeros(len(segment.dictionary), dtype=bool)
+    present[segment.codes] = True
+    codes = np.flatnonzero(present)
+    position = np.zeros(len(segment.dictionary), dtype=np.int64)
+    position[codes] = np.arange(len(codes))
+    return codes, position[segment.codes]
 
 
 def value_test(test: Test, dictionary: pa.Array) -> np.ndarray | None:
@@ -260,20 +322,20 @@ def row_test(
     test: Test,
     view: BatchView,
     sources: tuple[tuple[str, ...], tuple[str, ...]],
-    rows: np.ndarray,
-    values: pa.Array,
+    segments: list[Segment],
     wanted: Mask,
 ) -> Mask | None:
     """Tests about presence (null, exists) or about two fields of one row (fieldref)."""
     mask = np.zeros(view.rows, dtype=bool)
     if test.kind == "exists":
-        mask[rows] = True
+        for segment in segments:
+            mask[segment.rows] = True
     elif test.kind == "null":  # absent or empty
         mask[:] = wanted
-        filled = np.asarray(
-            pc.not_equal(values, "").fill_null(False).to_numpy(zero_copy_only=False), dtype=bool
-        )
-        mask[rows[filled]] = False
+        for segment in segments:
+            empty = pc.equal(segment.dictionary, "").fill_null(True)
+            is_empty = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+            mask[segment.rows[~is_empty[segment.codes]]] = False
     else:  # fieldref: equal to another field of the same event
         here = view.row_values(sources[0], wanted)
         other = view.row_values(sources[1], wanted)

@@ -59,6 +59,11 @@ class Mapping:
                 best = candidate
         if best is None:
             raise ConfigError("fields.yaml has no entry matching every logsource (add `generic`)")
+        if not best.match and product:
+            # A product we have no entry for: its events, told by event.module or event.dataset.
+            name = product.lower()
+            when = ((("event.module", (name,)),), (("event.dataset", (name, f"{name}.*")),))
+            return Logsource(f"{best.name}:{name}", (("product", product),), when, best.fields)
         return best
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from custodes.detect.compile import CompiledRule, Node, Test
 from custodes.detect.evaluate import BatchView, FieldPlan, Mask
@@ -120,17 +119,15 @@ def logsource_mask(
 
 def column_test(view: BatchView, column: str, accepted: tuple[str, ...], every: Mask) -> Mask:
     """Rows whose column equals (case-insensitively) or starts with one accepted value."""
-    rows, values = view.source(column, every)
     mask = np.zeros(view.rows, dtype=bool)
+    prefixes = tuple(value[:-1] for value in accepted if value.endswith("*"))
+    exact = {value for value in accepted if not value.endswith("*")}
+    rows, inverse, texts = view.lowered(column)
     if "*" in accepted:
         mask[rows] = True
         return mask
-    lowered = pc.utf8_lower(values)
-    exact = [value for value in accepted if not value.endswith("*")]
-    found = pc.is_in(lowered, value_set=pa.array(exact, pa.string()))
-    for prefix in (value[:-1] for value in accepted if value.endswith("*")):
-        found = pc.or_(found, pc.starts_with(lowered, pattern=prefix))
-    mask[rows[np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    flags = np.array([text in exact or text.startswith(prefixes) for text in texts], dtype=bool)
+    mask[rows[flags[inverse]]] = True
     return mask
 
 

@@ -107,8 +107,10 @@ def add_collection(rule_set: RuleSet, text: str, path: str, collect_errors: bool
     except (SigmaError, yaml.YAMLError) as error:
         add_error(rule_set, RuleError(one_line(error), path=path), collect_errors)
         return
+    per_rule = {id(problem) for rule in collection.rules for problem in rule.errors}
     for problem in collection.errors:
-        add_error(rule_set, RuleError(one_line(problem), path=path), collect_errors)
+        if id(problem) not in per_rule:  # pySigma lists a rule's errors in both places
+            add_error(rule_set, RuleError(one_line(problem), path=path), collect_errors)
     for rule in collection.rules:
         if rule.errors:
             rule_id = str(rule.id) if rule.id else None
