@@ -18,6 +18,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from custodes.detect.correlations import Correlation
@@ -128,6 +130,24 @@ class GroupState:
         )
 
 
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace correlation_state rows in one statement (SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        for row in rows:
+            session.merge(CorrelationStateRow(**row))
+        return
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = insert(CorrelationStateRow)
+    statement = statement.on_conflict_do_update(
+        index_elements=["rule_id", "group_key"],
+        set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+    )
+    session.execute(statement, rows)
+
+
 def _only(values: Iterable[str | None]) -> str | None:
     distinct = {value for value in values if value}
     return distinct.pop() if len(distinct) == 1 else None
@@ -174,6 +194,9 @@ class Correlator:
 
     def save(self, session: Session, now: datetime) -> None:
         """Write the groups changed since the last save (deleting the emptied ones)."""
+        if not self.dirty:
+            return
+        rows: list[dict[str, Any]] = []
         for key in sorted(self.dirty):
             state = self.states.get(key)
             if state is None or not state.entries:
@@ -185,20 +208,11 @@ class Correlator:
                     )
                 )
             else:
-                session.merge(
-                    CorrelationStateRow(
-                        rule_id=key[0], group_key=key[1], state=state.to_json(), updated_at=now
-                    )
-                )
-        if self.watermark_us is not None and self.dirty:
-            session.merge(
-                CorrelationStateRow(
-                    rule_id=_WATERMARK[0],
-                    group_key=_WATERMARK[1],
-                    state={"at_us": self.watermark_us},
-                    updated_at=now,
-                )
-            )
+                rows.append({"rule_id": key[0], "group_key": key[1], "state": state.to_json()})
+        if self.watermark_us is not None:
+            watermark = {"at_us": self.watermark_us}
+            rows.append({"rule_id": _WATERMARK[0], "group_key": _WATERMARK[1], "state": watermark})
+        _upsert(session, [{**row, "updated_at": now} for row in rows])
         self.dirty.clear()
 
     def process(self, batch: pa.RecordBatch, hits: Sequence[RuleHit]) -> list[CorrelationMatch]:
