@@ -181,7 +181,8 @@ def build_organisation(
     last = rng.choice(len(LAST_NAMES), total)
     weights = np.array([2, 6, 4, 8, 3, 14, 10, 4, 3, 8], dtype=float)
     departments = rng.choice(len(DEPARTMENTS), total, p=weights / weights.sum())
-    departments[:4] = 3  # IT always has people: the admins come from it
+    departments[0] = 0  # the director heads the Office of the Director
+    departments[1:5] = 3  # IT always has people: the admins come from it
     start_hours = np.clip(rng.normal(8.4, 0.6, total), 6.5, 10.5)
     lengths = np.clip(rng.normal(8.6, 0.5, total), 7.0, 10.5)
     late = rng.random(total) < 0.08

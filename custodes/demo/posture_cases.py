@@ -44,7 +44,7 @@ def accounts(
         if p.separation_date is None and p.role == "staff" and p.start_date <= org.start
     ]
     leaver = pick(current, rng, taken, anyone(org))
-    leaver.separation_date = org.end
+    leaver.separation_date = org.end + timedelta(days=1)  # the day the exports are taken
     facts.enabled_after_separation.add(leaver.account)
     owner = next(p for p in org.people if p.admin_account)
     facts.extra_accounts += [
@@ -83,8 +83,8 @@ def accounts(
         Planted(
             "leaver-today-near-miss",
             "Separation today (near miss: not yet a finding)",
-            f"{leaver.account} separates on {org.end}, the last day of the data; the account is"
-            " still enabled, which is not late yet.",
+            f"{leaver.account} separates on {leaver.separation_date}, the day the exports are"
+            " taken; the account is still enabled, which is not late yet.",
             "near-miss",
             [posture("account_enabled_after_separation")],
             [leaver.account],

@@ -263,7 +263,7 @@ def privileged_addition(
         "unapproved-privileged-group-addition",
         "Privileged group addition without approval, then off-hours admin logons",
         f"{actor.admin_account} adds {person.account} to Domain Admins at night with no approval"
-        f" on record; {person.account} then logs on to servers over RDP after midnight.",
+        f" on record; {person.account} then logs on to servers over RDP before midnight.",
         "activity",
         [
             sigma(SIGMA_GLOBAL_GROUP_ADD),
@@ -304,7 +304,7 @@ def privileged_addition(
             record=planted.events,
         )
         workstation = org.hosts[person.workstation]
-        for hour, host in ((24.3, servers[0]), (25.1, servers[1 % len(servers)])):
+        for hour, host in ((23.15, servers[0]), (23.8, servers[1 % len(servers)])):
             when = day.start + int(hour * HOUR)
             emit_one(
                 streams.windows,

@@ -118,5 +118,6 @@ def line_time(line: str) -> str:
     found = re.search(r"(?:^|[ |])rt=(\d+)", line)
     if found:
         millis = int(found.group(1))
-        return datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
-    return line.split(" ", 1)[0]
+        return datetime.fromtimestamp(millis / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = line.split(" ", 1)[0]  # auth.log: 2026-11-02T08:00:01.123456+00:00
+    return stamp.replace("+00:00", "Z")

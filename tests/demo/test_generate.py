@@ -104,9 +104,10 @@ def test_the_spray_hits_many_accounts_from_one_source(tiny_demo: Path) -> None:
     by_source: dict[str, set[str]] = {}
     for event in failures:
         data = event["EventData"]
-        by_source.setdefault(data["IpAddress"], set()).add(data["TargetUserName"])
+        if data["IpAddress"] != "127.0.0.1":  # local typos at the keyboard are not a source
+            by_source.setdefault(data["IpAddress"], set()).add(data["TargetUserName"])
     assert max(len(accounts) for accounts in by_source.values()) >= 25
-    assert sorted(len(accounts) for accounts in by_source.values())[-2:-1] <= [3]
+    assert sorted(len(accounts) for accounts in by_source.values())[-2:-1] <= [1]
 
 
 def test_files_are_in_time_order(tiny_demo: Path) -> None:
