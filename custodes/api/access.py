@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from custodes.events import EVENT_SCHEMA
 from custodes.store import search
 from custodes.store.users import User
 
@@ -52,7 +53,7 @@ def read_events_by_id(
     """
     ids = list(dict.fromkeys(event_ids))[:limit]
     if not ids:
-        return search(data_dir, where="event.id is null and event.id is not null", limit=0)
+        return EVENT_SCHEMA.empty_table()
     quoted = ", ".join("'" + event_id.replace("'", "''") + "'" for event_id in ids)
     since = until = None
     if around is not None:

@@ -7,11 +7,12 @@ a `User`, the frozen value the API and the web UI pass down to say who is asking
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -24,9 +25,15 @@ from custodes.errors import CustodesError, NotFound
 from custodes.store.control import Base, Control
 
 TOKEN_PREFIX = "ctk_"
-_hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("custodes-no-such-user")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (argon2-cffi's defaults)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as much as a wrong
+    password; made on first use, as hashing is deliberately slow."""
+    return _hasher.hash("custodes-no-such-user")
 
 
 class Role(StrEnum):
@@ -195,7 +202,7 @@ def authenticate(control: Control, name: str, password: str) -> User:
     """The user `name` if `password` is theirs and they are enabled; else AuthenticationFailed."""
     with control.session() as session:
         row = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
-        stored = row.password_hash if row is not None else _DUMMY_HASH
+        stored = row.password_hash if row is not None else _dummy_hash()
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
@@ -265,7 +272,8 @@ def verify_token(control: Control, secret: str, *, now: datetime | None = None) 
             raise AuthenticationFailed("API token revoked")
         if row.expires_at is not None and row.expires_at <= now:
             raise AuthenticationFailed("API token expired")
-        row.last_used_at = now
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+            row.last_used_at = now  # at most once a minute: a shipper sends many requests
         return User(name=row.name, role=Role(row.role), kind="token")
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 
 from custodes.api import create_app
 from custodes.config import Settings
+from custodes.store import users
 from custodes.store.users import Role, create_token
 from tests.api.seed import Seeded, seed
 
@@ -65,3 +67,11 @@ def tokens(app: FastAPI) -> dict[Role, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(autouse=True)
+def quick_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with small costs: tests hash many passwords; production keeps the defaults."""
+    monkeypatch.setattr(
+        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
