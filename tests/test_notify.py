@@ -19,8 +19,16 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from custodes.errors import ConfigError
 from custodes.events import Alert
-from custodes.notify import Notifier, alert_payload, build_notifier, resend_dead_letters
+from custodes.notify import (
+    Notifier,
+    alert_payload,
+    build_notifier,
+    notify_new_alerts,
+    resend_dead_letters,
+)
 from custodes.plugins.manager import load
+from custodes.store.alerts import save_alerts
+from custodes.store.control import open_control
 
 T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
@@ -292,6 +300,29 @@ def test_background_delivery_drains_on_close(tmp_path: Path, webhook: Webhook) -
         notifier.submit(alert(level))
     notifier.close()
     assert [item["level"] for item in webhook.received] == ["high", "critical", "low"]
+
+
+def test_only_newly_stored_alerts_are_notified(tmp_path: Path, webhook: Webhook) -> None:
+    notifier = build_notifier(
+        {"hook": {"type": "webhook", "url": webhook.url}},
+        {"routes": [{"min_level": "medium", "sinks": ["hook"]}]},
+        tmp_path,
+    )
+    first = Alert("rule-ps", "Encoded PowerShell", "high", ("e1",), T0, T0, host_name="ws01")
+    again = Alert("rule-ps", "Encoded PowerShell", "high", ("e2",), T0, T0, host_name="ws01")
+    quiet = Alert("rule-x", "Informational", "informational", ("e3",), T0, T0)
+    with open_control(tmp_path) as control:
+        now = datetime.now(UTC)
+        saved = save_alerts(control, [first, quiet], now=now)
+        assert notify_new_alerts(notifier, control, saved, now=now) == 2
+        later = datetime.now(UTC)
+        regrouped = save_alerts(control, [again], now=later)
+        assert regrouped.grouped == 1
+        assert notify_new_alerts(notifier, control, regrouped, now=later) == 0
+    notifier.close()
+    assert [(item["title"], item["event_ids"]) for item in webhook.received] == [
+        ("Encoded PowerShell", ["e1"])
+    ]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ The built-in sinks register through the `register_sinks` hook, as an outside pac
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from custodes.events import Alert
@@ -27,6 +28,8 @@ from custodes.notify.sinks import (
     WebhookSink,
 )
 from custodes.plugins.hookspecs import hookimpl
+from custodes.store.alerts import SaveResult, get_alert
+from custodes.store.control import Control
 
 MAX_EVENT_IDS = 50
 
@@ -45,6 +48,7 @@ __all__ = [
     "WebhookSink",
     "alert_payload",
     "build_notifier",
+    "notify_new_alerts",
     "register_sinks",
     "resend_dead_letters",
 ]
@@ -68,6 +72,23 @@ def alert_payload(alert: Alert, *, alert_id: int | None = None) -> dict[str, Any
         "description": alert.description,
         "event_ids": list(alert.event_ids[:MAX_EVENT_IDS]),
     }
+
+
+def notify_new_alerts(
+    notifier: Notifier, control: Control, saved: SaveResult, *, now: datetime
+) -> int:
+    """Queue a notification for each alert `save_alerts(..., now=now)` created (not the grouped
+    ones: a repeat of an open alert is no news). Returns how many were queued."""
+    queued = 0
+    for alert_id in dict.fromkeys(saved.alert_ids):
+        stored = get_alert(control, alert_id)
+        if stored.created_at != now:
+            continue
+        payload = stored.to_dict()
+        payload["event_ids"] = payload["event_ids"][:MAX_EVENT_IDS]
+        notifier.submit(payload)
+        queued += 1
+    return queued
 
 
 @hookimpl
