@@ -15,6 +15,7 @@ example; `verify_package` re-implements this from JSON with the standard library
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -29,6 +30,12 @@ CHUNK_ROWS = 32 * 1024
 ID_BYTES = 16
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 _ZERO_ID = bytes(ID_BYTES)
+
+
+@functools.cache
+def _text(value: str) -> pa.Scalar:
+    """A typed string scalar (an untyped Python str costs a failed `import dateutil` per call)."""
+    return pa.scalar(value, pa.string())
 
 
 def column_type(kind: pa.DataType) -> str:
@@ -55,7 +62,7 @@ def _is_text(kind: pa.DataType) -> bool:
 def _length_prefixed(text: pa.Array) -> pa.Array:
     """`<len(value)>:<value>` for each value (null where the value is null)."""
     lengths = pc.cast(pc.binary_length(text), pa.string())
-    return pc.binary_join_element_wise(lengths, text, ":")
+    return pc.binary_join_element_wise(lengths, text, _text(":"))
 
 
 def _prefixed(prefix: str, text: pa.Array) -> pa.Array:
@@ -81,10 +88,10 @@ def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
     first, last = offsets[0].as_py(), offsets[-1].as_py()
     keys = pc.cast(column.keys.slice(first, last - first), pa.string())
     items = pc.cast(column.items.slice(first, last - first), pa.string())
-    values = pc.fill_null(_prefixed("s", items), "n")
-    entries = pc.binary_join_element_wise(_length_prefixed(keys), values, "")
-    listed = pa.ListArray.from_arrays(pc.subtract(offsets, first), entries)
-    joined = pc.binary_join(listed, "")
+    values = pc.fill_null(_prefixed("s", items), _text("n"))
+    entries = pc.binary_join_element_wise(_length_prefixed(keys), values, _text(""))
+    listed = pa.ListArray.from_arrays(pc.subtract(offsets, pa.scalar(first, pa.int32())), entries)
+    joined = pc.binary_join(listed, _text(""))
     if column.null_count:
         joined = pc.if_else(column.is_null(), pa.scalar(None, pa.string()), joined)
     return "m", joined
@@ -93,7 +100,7 @@ def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
 def encode_events(table: pa.RecordBatch) -> pa.Array:
     """The canonical encodings of every row, each prefixed with the leaf marker byte 0x00."""
     names = sorted(table.schema.names)
-    parts: list[pa.Array | str] = ["\x00"]
+    parts: list[pa.Array | pa.Scalar] = [_text("\x00")]
     for name in names:
         column = table.column(name)
         if column.null_count == len(column):
@@ -103,7 +110,7 @@ def encode_events(table: pa.RecordBatch) -> pa.Array:
         parts.append(_prefixed(_netstring(name) + tag, text))
     if len(parts) == 1:
         return pa.array(["\x00"] * table.num_rows, pa.string())
-    return pc.binary_join_element_wise(*parts, "", null_handling="skip")
+    return pc.binary_join_element_wise(*parts, _text(""), null_handling="skip")
 
 
 def _hash_each(encodings: pa.Array) -> bytes:
