@@ -14,7 +14,9 @@ from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
 from custodes.demo import DemoSettings, check, generate, load_truth
 
-demo = typer.Typer(help="The demo agency: generate its data, check detections against it.")
+demo = typer.Typer(
+    help="The demo agency: generate its data, check detections against it.", no_args_is_help=True
+)
 app.add_typer(demo, name="demo")
 
 STATUS_STYLE = {

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from custodes.demo.hosts import context
 from custodes.demo.linux import admin_ssh, servers_day
 from custodes.demo.mobile import build_fleet, mdm_day
 from custodes.demo.network import proxy_day, vpn_day
@@ -21,7 +22,7 @@ from custodes.demo.reference import write_json, write_reference
 from custodes.demo.scenarios import plant_activity
 from custodes.demo.schedule import plan_day
 from custodes.demo.truth import Facts, Planted
-from custodes.demo.windows_activity import context, windows_day
+from custodes.demo.windows_activity import windows_day
 from custodes.errors import ConfigError
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from custodes.demo.cases import anyone, logon_data, mobile_checkins, pick, privileges
 from custodes.demo.mobile import set_device
 from custodes.demo.organisation import NETBIOS, Organisation, Person, Trip
 from custodes.demo.output import Streams
-from custodes.demo.scenarios import anyone, logon_data, mobile_checkins, pick, privileges
 from custodes.demo.schedule import HOUR, Day
 from custodes.demo.truth import Facts, Planted, posture
 from custodes.demo.windows import SECURITY, emit_one

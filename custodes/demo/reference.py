@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 
+from custodes.demo.insiders import HOTLINE
 from custodes.demo.organisation import DOMAIN, HOME_COUNTRY, MIN_OS, NETBIOS, Organisation
 from custodes.demo.posture_cases import ALLOWED_COUNTRIES
-from custodes.demo.scenarios import HOTLINE
 from custodes.demo.schedule import holidays
 from custodes.demo.truth import Facts
 

@@ -32,7 +32,7 @@ def test_every_line_with_a_registered_parser_normalises_without_quarantine(
             assert not failures, (entry["path"], fmt, failures[0].reason)
             assert batch.num_rows == len(lines)
         checked.add(entry["format"])
-    assert checked >= {"evtx", "json", "rfc5424", "rfc3164", "authlog"}
+    assert checked >= {"evtx", "json", "rfc5424", "rfc3164", "authlog", "cef"}
 
 
 def test_windows_fields_reach_the_columns_sigma_needs(tiny_demo: Path) -> None:

@@ -1,0 +1,124 @@
+"""Administrators at work: RDP to servers with their admin accounts, privileges, admin tools."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from custodes.demo.hosts import Context, logon_ids
+from custodes.demo.organisation import NETBIOS
+from custodes.demo.programs import EXPLORER
+from custodes.demo.schedule import HOUR, Day, spread
+from custodes.demo.timeline import MICROS, Stream
+from custodes.demo.windows import (
+    LOGOFF,
+    LOGON,
+    PROCESS_CREATED,
+    SECURITY,
+    SPECIAL_PRIVILEGES,
+    emit,
+    escape,
+)
+
+MINUTE = 60 * MICROS
+ADMIN_TOOLS = [
+    "C:\\Windows\\System32\\ServerManager.exe",
+    "C:\\Windows\\System32\\mmc.exe C:\\Windows\\System32\\eventvwr.msc",
+    "C:\\Windows\\System32\\mmc.exe C:\\Windows\\System32\\services.msc",
+    "C:\\Windows\\System32\\mmc.exe C:\\Windows\\System32\\dsa.msc",
+]
+
+
+def admins(
+    day: Day, ctx: Context, rng: np.random.Generator, stream: Stream, client_ips: np.ndarray
+) -> None:
+    """Administrators use their admin accounts over RDP on servers, with special privileges."""
+    servers = [host.index for host in ctx.org.hosts if host.kind == "windows-server"]
+    positions = [
+        n for n, index in enumerate(day.present.tolist()) if ctx.org.people[index].admin_account
+    ]
+    if not positions:
+        return
+    chosen = np.array(positions)
+    owners, times = spread(
+        rng,
+        day.arrive[chosen] + 20 * MINUTE,
+        day.leave[chosen] - HOUR,
+        rng.poisson(1.5, chosen.size) + 1,
+    )
+    targets = np.array(servers)[rng.integers(0, len(servers), owners.size)]
+    ids = logon_ids(rng, owners.size)
+    people = [ctx.org.people[day.present[chosen[o]]] for o in owners.tolist()]
+    names = [person.admin_account or "" for person in people]
+    sids = [f"{person.sid}0" for person in people]
+    ips = [client_ips[chosen[o]] for o in owners.tolist()]
+    computers = ctx.computers[targets]
+    emit(
+        stream,
+        LOGON,
+        times,
+        targets,
+        computers,
+        [
+            (
+                "S-1-5-18",
+                f"{c.split('.')[0]}$",
+                NETBIOS,
+                "0x3e7",
+                s,
+                a,
+                i,
+                10,
+                "User32 ",
+                "Negotiate",
+                c.split(".")[0],
+                "0x1d4",
+                escape("C:\\Windows\\System32\\svchost.exe"),
+                ip,
+                "0",
+                "%%1842",
+            )
+            for c, s, a, i, ip in zip(computers, sids, names, ids, ips, strict=True)
+        ],
+        SECURITY,
+    )
+    emit(
+        stream,
+        SPECIAL_PRIVILEGES,
+        times + 1,
+        targets,
+        computers,
+        list(zip(sids, names, ids, strict=True)),
+        SECURITY,
+    )
+    tools = rng.integers(0, len(ADMIN_TOOLS), owners.size).tolist()
+    emit(
+        stream,
+        PROCESS_CREATED,
+        times + 40 * MICROS,
+        targets,
+        computers,
+        [
+            (
+                s,
+                a,
+                i,
+                f"0x{1000 + n:x}",
+                escape(ADMIN_TOOLS[t].split(" ")[0]),
+                "0x1a2c",
+                escape(ADMIN_TOOLS[t]),
+                EXPLORER,
+            )
+            for n, (s, a, i, t) in enumerate(zip(sids, names, ids, tools, strict=True))
+        ],
+        SECURITY,
+    )
+    ends = times + rng.integers(10, 90, owners.size) * MINUTE
+    emit(
+        stream,
+        LOGOFF,
+        ends,
+        targets,
+        computers,
+        [(s, a, i, 10) for s, a, i in zip(sids, names, ids, strict=True)],
+        SECURITY,
+    )
