@@ -80,22 +80,27 @@ class Pipeline:
         self.flusher = threading.Thread(target=self.flush_loop, name="custodes-flush", daemon=True)
         self.flusher.start()
 
-    def submit(self, records: Sequence[RawRecord], *, cursor: Cursor | None = None) -> SubmitResult:
-        """Normalise and commit a batch (with the source's cursor); durable when this returns."""
+    def submit(
+        self,
+        records: Sequence[RawRecord],
+        *,
+        cursor: Cursor | None = None,
+        cursors: Sequence[Cursor] = (),
+    ) -> SubmitResult:
+        """Normalise and commit a batch with the sources' cursors; durable when this returns."""
         events, failures = self.normaliser.normalise(records)
         failed = failures_batch(failures, datetime.now(UTC))
-        self.commit(events, failed, cursor)
+        self.commit(events, failed, [cursor, *cursors] if cursor is not None else cursors)
         return SubmitResult(stored=events.num_rows, quarantined=failed.num_rows)
 
     def commit(
-        self, events: pa.RecordBatch, failures: pa.RecordBatch, cursor: Cursor | None = None
+        self, events: pa.RecordBatch, failures: pa.RecordBatch, cursors: Sequence[Cursor] = ()
     ) -> None:
         """Append already-normalised events and failures to the WAL, then tell `on_commit`."""
         self.raise_flush_error()
         with self.lock:
-            self.wal.append(events, failures, cursor)
-            if cursor is not None:
-                self.cursors[cursor[0]] = cursor[1]
+            self.wal.append(events, failures, cursors)
+            self.cursors.update(cursors)
             if self.wal.is_full():
                 self.pending.put(self.wal.roll())
         if events.num_rows:
@@ -168,8 +173,7 @@ class Pipeline:
             write_failures(self.data_dir, failures, node=self.node, seq=seq)
             state = self.wal.state
             for frame in frames:
-                if frame.cursor is not None:
-                    state.cursors[frame.cursor[0]] = frame.cursor[1]
+                state.cursors.update(frame.cursors)
             self.wal.save_state(state)
             self.wal.remove(segment)
 
@@ -269,6 +273,52 @@ def file_cursor(path: Path, known: list[tuple[str, int]]) -> tuple[str, int, str
     return key, 0, f"done:{key[5:]}:{version}"
 
 
+class FileBatches:
+    """Gathers the records of consecutive files of one format into large committed batches.
+
+    Each commit carries the cursors of the files in it (resume keys at their last record, done
+    keys of the files it completes), so many small files cost one fsync, not one each.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        batch_records: int,
+        on_progress: Callable[[Path, int], None] | None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.batch_records = batch_records
+        self.on_progress = on_progress
+        self.records: list[RawRecord] = []
+        self.cursors: dict[str, int] = {}
+        self.counts = FormatCounts()
+        self.path: Path | None = None
+
+    def add(self, record: RawRecord, resume_key: str) -> None:
+        """Take one record of the current file; commits when the batch is full."""
+        self.records.append(record)
+        if len(self.records) >= self.batch_records:
+            self.cursors[resume_key] = record.position + 1
+            self.commit()
+
+    def finish_file(self, resume_key: str, done_key: str) -> None:
+        """The current file is read to its end: its final cursors go with the next commit."""
+        if self.records:
+            self.cursors[resume_key] = self.records[-1].position + 1
+        self.cursors[done_key] = 1
+
+    def commit(self) -> None:
+        """Submit what is gathered (records and cursors) and count the outcome."""
+        if not self.records and not self.cursors:
+            return
+        result = self.pipeline.submit(self.records, cursors=list(self.cursors.items()))
+        self.counts.stored += result.stored
+        self.counts.quarantined += result.quarantined
+        if self.on_progress is not None and self.path is not None:
+            self.on_progress(self.path, len(self.records))
+        self.records, self.cursors = [], {}
+
+
 def import_files(
     pipeline: Pipeline,
     paths: Sequence[Path],
@@ -279,54 +329,36 @@ def import_files(
 ) -> dict[str, FormatCounts]:
     """Read files and folders into the pipeline; counts per format.
 
-    Every batch is committed with the file's cursor, so after a crash a rerun skips what is
+    Every batch is committed with its files' cursors, so after a crash a rerun skips what is
     done and resumes a file at its last durable record: no event is stored twice.
     """
     counts: dict[str, FormatCounts] = {}
     own = pipeline.data_dir.resolve()
     with pipeline.lock:
         known = resume_points(pipeline.cursors)
+    batches = FileBatches(pipeline, batch_records, on_progress)
     for path in discover([Path(path).resolve() for path in paths]):
         if path.is_relative_to(own):
             continue
         resume_key, start, done_key = file_cursor(path, known.get(str(path), []))
-        report = FileReport(path=path, format=format)
+        kind = detect_format(path) if format == "auto" else format
+        total = counts.setdefault(kind, FormatCounts())
         if pipeline.cursor(done_key) is not None:
-            kind = counts.setdefault(
-                detect_format(path) if format == "auto" else format, FormatCounts()
-            )
-            kind.skipped_files += 1
+            total.skipped_files += 1
             continue
-        batch: list[RawRecord] = []
-        kind = FormatCounts()
-        for record in read_file(path, format, start=start, report=report):
-            batch.append(record)
-            if len(batch) >= batch_records:
-                commit_batch(pipeline, batch, kind, (resume_key, record.position + 1))
-                if on_progress is not None:
-                    on_progress(path, len(batch))
-                batch = []
-        if batch:
-            commit_batch(pipeline, batch, kind, (resume_key, batch[-1].position + 1))
-            if on_progress is not None:
-                on_progress(path, len(batch))
-        pipeline.submit([], cursor=(done_key, 1))
-        total = counts.setdefault(report.format, FormatCounts())
+        if batches.counts is not total:  # one format per batch, so the counts stay exact
+            batches.commit()
+            batches.counts = total
+        batches.path = path
+        report = FileReport(path=path, format=kind)
+        for record in read_file(path, kind, start=start, report=report):
+            batches.add(record, resume_key)
+        batches.finish_file(resume_key, done_key)
         total.files += 1
         total.read += report.read
-        total.stored += kind.stored
-        total.quarantined += kind.quarantined
         total.skipped_corrupt += report.skipped_corrupt
+    batches.commit()
     return counts
-
-
-def commit_batch(
-    pipeline: Pipeline, batch: Sequence[RawRecord], counts: FormatCounts, cursor: Cursor
-) -> None:
-    """Submit one batch of a file with its cursor and count the outcome."""
-    result = pipeline.submit(batch, cursor=cursor)
-    counts.stored += result.stored
-    counts.quarantined += result.quarantined
 
 
 def replay_quarantine(pipeline: Pipeline, *, batch_records: int = 20_000) -> SubmitResult:

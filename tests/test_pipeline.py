@@ -80,6 +80,24 @@ def test_import_resumes_at_the_cursor(tmp_path: Path, data_dir: Path) -> None:
     assert count_events(data_dir) == (120, 120)
 
 
+def test_small_files_share_one_commit_and_resume_exactly(tmp_path: Path, data_dir: Path) -> None:
+    for number in range(30):
+        lines = [json_line(i) for i in range(number * 10, number * 10 + 10)]
+        (tmp_path / f"small{number:02d}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    pipeline = Pipeline(data_dir, Normaliser([JsonParser()]))
+    commits: list[int] = []
+    pipeline.on_commit.append(lambda batch: commits.append(batch.num_rows))
+    counts = import_files(pipeline, [tmp_path], batch_records=120)
+    pipeline.close()
+    assert commits == [120, 120, 60]
+    assert (counts["json"].files, counts["json"].stored) == (30, 300)
+    pipeline = Pipeline(data_dir, Normaliser([JsonParser()]))
+    again = import_files(pipeline, [tmp_path], batch_records=120)
+    pipeline.close()
+    assert (again["json"].read, again["json"].skipped_files) == (0, 30)
+    assert count_events(data_dir) == (300, 300)
+
+
 def ingest_command(data_dir: Path, source: Path) -> list[str]:
     run_cli = "from custodes.cli.main import app; app()"
     return [sys.executable, "-c", run_cli, "ingest", "--data-dir", str(data_dir), str(source)]

@@ -5,7 +5,7 @@ A segment (`<data_dir>/wal/<seq:012d>.wal`) is a sequence of frames, one per com
     b"CWAL" | payload length (u64) | crc32 of payload (u32) | payload
     payload = header length (u32) | JSON header | events (Arrow IPC) | failures (Arrow IPC)
 
-The JSON header holds the source cursor `(origin, position)` committed with the batch, so a file
+The JSON header holds the source cursors `(key, position)` committed with the batch, so a file
 import resumes exactly where the last durable batch ended. A frame cut short by a crash fails
 its length or checksum and is dropped on replay: its submit never returned, nobody was told "ok".
 `state.json` beside the segments holds the next segment number and the cursors of every
@@ -18,7 +18,7 @@ import fcntl
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +49,7 @@ class Frame:
 
     events: pa.RecordBatch
     failures: pa.RecordBatch
-    cursor: Cursor | None
+    cursors: tuple[Cursor, ...]
 
 
 @dataclass
@@ -98,14 +98,14 @@ def read_ipc(buffer: pa.Buffer) -> pa.RecordBatch:
 
 
 def encode_frame(
-    events: pa.RecordBatch, failures: pa.RecordBatch, cursor: Cursor | None
+    events: pa.RecordBatch, failures: pa.RecordBatch, cursors: Sequence[Cursor]
 ) -> list[bytes | pa.Buffer]:
     """The pieces of one frame, ready to be written in order."""
     events_ipc = ipc_bytes(events)
     failures_ipc = ipc_bytes(failures)
     header = orjson.dumps(
         {
-            "cursor": list(cursor) if cursor is not None else None,
+            "cursors": [list(cursor) for cursor in cursors],
             "events": events_ipc.size,
             "failures": failures_ipc.size,
         }
@@ -142,11 +142,10 @@ def read_segment(path: Path) -> Iterator[Frame]:
         header = orjson.loads(bytes(view[start + 4 : start + 4 + header_length]))
         events_at = start + 4 + header_length
         failures_at = events_at + header["events"]
-        cursor = header["cursor"]
         yield Frame(
             events=read_ipc(data.slice(events_at, header["events"])),
             failures=read_ipc(data.slice(failures_at, header["failures"])),
-            cursor=(cursor[0], cursor[1]) if cursor is not None else None,
+            cursors=tuple((key, position) for key, position in header["cursors"]),
         )
         offset = start + length
 
@@ -203,13 +202,13 @@ class WriteAheadLog:
         return sorted(self.directory.glob(f"*{SEGMENT_SUFFIX}"), key=segment_seq)
 
     def append(
-        self, events: pa.RecordBatch, failures: pa.RecordBatch, cursor: Cursor | None = None
+        self, events: pa.RecordBatch, failures: pa.RecordBatch, cursors: Sequence[Cursor] = ()
     ) -> None:
         """Write one frame and fsync it; after this returns the batch survives a crash."""
         if self.handle is None:
             self.open_segment()
         assert self.handle is not None
-        pieces = encode_frame(events, failures, cursor)
+        pieces = encode_frame(events, failures, cursors)
         written = os.writev(self.handle, pieces)
         expected = sum(len(piece) if isinstance(piece, bytes) else piece.size for piece in pieces)
         if written != expected:  # writev may be short on huge frames: finish the rest

@@ -29,23 +29,23 @@ def lake_ids(data_dir: Path) -> list[str]:
 def test_frames_read_back_with_their_cursor(data_dir: Path) -> None:
     wal = WriteAheadLog(data_dir / "wal")
     events, failures = normalised(10)
-    wal.append(events, failures, ("test.jsonl", 10))
-    wal.append(events.slice(0, 3), failures, None)
+    wal.append(events, failures, [("test.jsonl", 10), ("done:test.jsonl", 1)])
+    wal.append(events.slice(0, 3), failures)
     segment = wal.roll()
     assert segment is not None
     frames = list(read_segment(segment))
     wal.close()
     assert [frame.events.num_rows for frame in frames] == [10, 3]
-    assert frames[0].cursor == ("test.jsonl", 10)
-    assert frames[1].cursor is None
+    assert frames[0].cursors == (("test.jsonl", 10), ("done:test.jsonl", 1))
+    assert frames[1].cursors == ()
     assert frames[0].events.equals(events)
 
 
 def test_torn_tail_is_dropped(data_dir: Path) -> None:
     wal = WriteAheadLog(data_dir / "wal")
     events, failures = normalised(10)
-    wal.append(events, failures, ("a", 10))
-    wal.append(events, failures, ("a", 20))
+    wal.append(events, failures, [("a", 10)])
+    wal.append(events, failures, [("a", 20)])
     segment = wal.roll()
     assert segment is not None
     wal.close()
@@ -53,7 +53,7 @@ def test_torn_tail_is_dropped(data_dir: Path) -> None:
     with open(segment, "r+b") as handle:  # a crash in the middle of the second write
         handle.truncate(size - 100)
     frames = list(read_segment(segment))
-    assert [frame.cursor for frame in frames] == [("a", 10)]
+    assert [frame.cursors for frame in frames] == [(("a", 10),)]
 
 
 def test_second_writer_is_refused(data_dir: Path) -> None:
@@ -67,7 +67,7 @@ def test_leftover_segment_is_replayed_on_open(data_dir: Path) -> None:
     # A process that committed and died before flushing: only the WAL holds the events.
     wal = WriteAheadLog(data_dir / "wal")
     events, failures = normalised(50)
-    wal.append(events, failures, ("test.jsonl", 50))
+    wal.append(events, failures, [("test.jsonl", 50)])
     wal.close()
     pipeline = Pipeline(data_dir, Normaliser([JsonParser()]))
     assert pipeline.cursor("test.jsonl") == 50
@@ -87,7 +87,7 @@ def test_replay_after_partial_flush_creates_no_duplicates(data_dir: Path) -> Non
     wal = WriteAheadLog(data_dir / "wal")
     events, failures = normalised(60)
     wal.state.next_seq = 0
-    wal.append(events, failures, ("test.jsonl", 60))
+    wal.append(events, failures, [("test.jsonl", 60)])
     wal.close()
     written[0].unlink()
     reopened = Pipeline(data_dir, Normaliser([JsonParser()]))
