@@ -111,6 +111,14 @@ def event_search(
     }
 
 
+COUNTER_ORDER = ("received", "stored", "quarantined", "dropped")
+
+
+def counter_order(name: str) -> tuple[int, str]:
+    """The flow's own order first (received, stored, quarantined, dropped), then by name."""
+    return (COUNTER_ORDER.index(name) if name in COUNTER_ORDER else len(COUNTER_ORDER), name)
+
+
 def sources(state: AppState) -> dict[str, Any]:
     """Per source: the service's counters; per dataset: events stored; quarantine by reason."""
     counters = {}
@@ -126,7 +134,9 @@ def sources(state: AppState) -> dict[str, Any]:
         last_day[dataset] = day.isoformat()
     return {
         "sources": [{"name": name, **values} for name, values in sorted(counters.items())],
-        "counter_names": sorted({key for values in counters.values() for key in values}),
+        "counter_names": sorted(
+            {key for values in counters.values() for key in values}, key=counter_order
+        ),
         "queues": queues,
         "datasets": [
             {"dataset": name, "events": count, "last_day": last_day[name]}

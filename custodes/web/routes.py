@@ -55,14 +55,14 @@ def short_time(value: str | None) -> str:
 templates.env.filters["short_time"] = short_time
 
 
-def page(request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
+def page(request: Request, template: str, user: User | None, **context: Any) -> HTMLResponse:
     """Render a page with the frame's context: the user, their navigation, the form token."""
     state: AppState = request.app.state.custodes
     session = session_of(request, state) if user is not None else None
     nav = [(path, label) for path, label, roles in NAV if user is not None and user.role in roles]
     return templates.TemplateResponse(
         request,
-        name,
+        template,
         {
             "user": user,
             "nav": nav,
@@ -90,7 +90,7 @@ def safe_next(target: str | None) -> str:
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
     """The sign-in page."""
-    return page(request, "login.html", None, next=safe_next(next), error=None)
+    return page(request, "login.html", None, next=safe_next(next), error=None, user_name="")
 
 
 @router.post("/login")
@@ -105,7 +105,9 @@ def login(
     try:
         user = authenticate(state.control, name, password)
     except CustodesError as error:
-        refused = page(request, "login.html", None, next=safe_next(next), error=error.message)
+        refused = page(
+            request, "login.html", None, next=safe_next(next), error=error.message, user_name=name
+        )
         refused.status_code = 401
         return refused
     cookie, _session = state.sessions.issue(user)
