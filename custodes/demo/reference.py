@@ -40,6 +40,7 @@ def write_reference(
     write_json(folder / "devices.json", inventory(org, facts, last_seen, exported_at))
     write_json(folder / "travel.json", {"trips": [trip_entry(org, trip) for trip in org.trips]})
     write_json(folder / "policy-hints.json", policy_hints(org))
+    write_json(folder / "linux-groups.json", linux_groups(org, facts, exported_at))
 
 
 def write_roster(path: Path, org: Organisation) -> None:
@@ -79,6 +80,23 @@ def write_roster(path: Path, org: Organisation) -> None:
                     separated.isoformat() if separated else "",
                 ]
             )
+
+
+def linux_groups(org: Organisation, facts: Facts, exported_at: str) -> dict[str, Any]:
+    """Privileged groups of each Linux server (as `getent group` shows them)."""
+    admins = sorted(
+        p.admin_account for p in org.people if p.admin_account and p.separation_date is None
+    )
+    hosts = {}
+    for host in org.hosts:
+        if host.kind == "linux-server":
+            planted = facts.linux_groups.get(host.name, {})
+            hosts[host.name] = {
+                "sudo": admins + planted.get("sudo", []),
+                "adm": ["syslog"] + admins,
+                "wheel": [],
+            }
+    return {"exported_at": exported_at, "hosts": hosts}
 
 
 def directory(org: Organisation, facts: Facts, exported_at: str) -> dict[str, Any]:
@@ -213,7 +231,7 @@ def privileged(org: Organisation, facts: Facts) -> dict[str, Any]:
         {
             "account": person.admin_account,
             "owner_employee_id": person.employee_id,
-            "groups": ["Domain Admins"],
+            "groups": ["Domain Admins", "sudo"],
             "approved_by": "E100000",
             "approved_at": f"{person.start_date + timedelta(days=30)}T10:00:00Z",
             "expires_at": f"{org.end + timedelta(days=180)}T00:00:00Z",

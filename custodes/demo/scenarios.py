@@ -11,6 +11,7 @@ from custodes.demo.insiders import (
     protected_channel,
 )
 from custodes.demo.intrusion import spray_and_move
+from custodes.demo.linux_cases import sudo_addition
 from custodes.demo.organisation import IT_DEPARTMENT, Organisation
 from custodes.demo.truth import Facts, Planted
 
@@ -31,4 +32,5 @@ def plant_activity(
         spray_and_move(org, rng, taken, staff, admins, min(last, (2 * org.days) // 3)),
         exfiltration(org, rng, taken, staff, max(0, last - 1)),
         protected_channel(org, rng, taken, staff, min(last, 1)),
+        sudo_addition(org, rng, taken, facts, admins, min(last, max(0, org.days // 2 - 1))),
     ]

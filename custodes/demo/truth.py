@@ -87,6 +87,7 @@ class Facts:
     approvals: list[dict[str, Any]] = field(default_factory=list)
     silent_devices: dict[str, date] = field(default_factory=dict)
     countries: dict[tuple[int, int], str] = field(default_factory=dict)  # (day, owner) -> country
+    linux_groups: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # host -> group
 
 
 def line_recorder(planted: Planted, file: str) -> list[str]:
