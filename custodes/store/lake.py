@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,7 @@ from custodes.ingest.wal import fsync_directory
 LAKE_DIR = "lake"
 UNKNOWN_DATASET = "unknown"
 ROW_GROUP_ROWS = 128 * 1024
+WRITER_THREADS = 8
 UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -96,18 +98,23 @@ def write_events(
 ) -> list[str]:
     """Write one segment's events into the lake; returns the files' paths relative to data_dir.
 
-    A file that already exists (a replay after a crash) is not written again, but the ledger is
-    told again: it ignores paths it knows.
+    Partitions are written in parallel threads (Parquet encoding and fsync release the GIL, and
+    a segment spanning many days would otherwise wait on one fsync after another). A file that
+    already exists (a replay after a crash) is not written again, but the ledger is told again:
+    it ignores paths it knows. The ledger hears of each file only once it is durable.
     """
-    written = []
-    for dataset, day, part in partitions(table):
-        relative = (
-            f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet"
-        )
-        path = data_dir / relative
-        if not path.exists():
-            write_parquet(path, part)
-        if ledger is not None:
+    parts = [
+        (f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet", part)
+        for dataset, day, part in partitions(table)
+    ]
+    missing = [(data_dir / relative, part) for relative, part in parts]
+    missing = [(path, part) for path, part in missing if not path.exists()]
+    if len(missing) > 1:
+        with ThreadPoolExecutor(max_workers=min(WRITER_THREADS, len(missing))) as pool:
+            list(pool.map(lambda item: write_parquet(*item), missing))
+    elif missing:
+        write_parquet(*missing[0])
+    if ledger is not None:
+        for relative, part in parts:
             ledger.record(relative, part)
-        written.append(relative)
-    return written
+    return [relative for relative, _ in parts]
