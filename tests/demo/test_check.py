@@ -86,3 +86,31 @@ def test_a_file_that_is_not_ground_truth_is_a_clear_error(tmp_path: Path) -> Non
     (tmp_path / "truth.json").write_text("[1, 2]")
     with pytest.raises(ConfigError):
         load_truth(tmp_path / "truth.json")
+
+
+def test_alerts_link_by_rule_subject_and_time_without_a_lake(
+    tiny_demo: Path, tmp_path: Path
+) -> None:
+    truth = load_truth(tiny_demo / "ground_truth.json")
+    added = next(s for s in truth["scenarios"] if s["id"] == "unapproved-privileged-group-addition")
+    alert = {
+        "rule_id": SIGMA_GLOBAL_GROUP_ADD,
+        "title": "Member added to a security-enabled global group",
+        "level": "low",
+        "host_name": added["hosts"][0],
+        "user_name": None,
+        "first_seen_at": added["first_at"],
+        "last_seen_at": added["first_at"],
+        "event_ids": [],
+    }
+    elsewhere = {**alert, "host_name": "WS-99999.agency.example"}
+    much_later = {
+        **alert,
+        "first_seen_at": truth["end"] + "T23:00:00Z",
+        "last_seen_at": truth["end"] + "T23:00:00Z",
+    }
+    noise = {**alert, "rule_id": "0badd08f-c6a3-4630-90d3-6875cca440be", "level": "informational"}
+    report = check(tmp_path, truth, alerts=[alert, elsewhere, much_later, noise])
+    verdict = next(v for v in report.verdicts if v.id == added["id"])
+    assert (verdict.status, verdict.by) == ("detected", (SIGMA_GLOBAL_GROUP_ADD,))
+    assert (report.alerts, report.false_positives, report.informational) == (4, 2, 1)

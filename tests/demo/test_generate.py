@@ -149,7 +149,9 @@ def test_reference_data_agrees_with_the_truth(tiny_demo: Path) -> None:
     assert abroad not in {trip["employee_id"] for trip in trips}
     sudo = truth["linux-sudo-group-addition"]
     groups = read_json(reference / "linux-groups.json")["hosts"][sudo["hosts"][0]]
-    assert sudo["who"]["accounts"][0] in groups["sudo"] and sudo["who"]["accounts"][0] not in approved
+    assert (
+        sudo["who"]["accounts"][0] in groups["sudo"] and sudo["who"]["accounts"][0] not in approved
+    )
     hints = read_json(reference / "policy-hints.json")
     assert "CN" not in hints["allowed_countries"]
 
