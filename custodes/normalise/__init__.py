@@ -55,17 +55,17 @@ def builtin_parsers() -> list[Parser]:
     """Every built-in parser in the order they are tried: most specific first.
 
     Formats recognised by their content come before the ones they could be mistaken for:
-    Windows/Sysmon/audit/CEF records before generic JSON and syslog, which they often ride in.
+    Sysmon/audit/CEF records before syslog, which they often ride in. JSON flavours (Windows
+    events, grouped audit events, Zeek, osquery, eslogger) are recognised by `JsonParser` from
+    their keys after one decode; each is still chosen directly by its name as a `format`.
     """
+    auditd = AuditdParser()
+    json_flavours = (EvtxParser(), auditd, ZeekJsonParser(), OsqueryParser(), EsloggerParser())
     return [
-        EvtxParser(),
         SysmonLinuxParser(),
-        AuditdParser(),
+        auditd,
         CefParser(),
-        ZeekJsonParser(),
-        OsqueryParser(),
-        EsloggerParser(),
-        JsonParser(),
+        JsonParser(json_flavours),
         ZeekTsvParser(),
         IisParser(),
         Rfc5424Parser(),

@@ -14,6 +14,7 @@ from typing import Any
 
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
+from custodes.normalise.fields import NOT_JSON
 
 _START = r"(?P<client>\S+) (?P<ident>\S+) (?P<user>.+?) \[(?P<time>[^\]]+)\] "
 _END = r" (?P<status>\d{3}|-) (?P<bytes>\d+|-)"
@@ -36,6 +37,7 @@ class AccessLogParser:
     """One line of an Apache/nginx access log (common or combined)."""
 
     name = "access-log"
+    first_bytes = NOT_JSON
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:120]

@@ -14,7 +14,7 @@ from typing import Any
 
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
-from custodes.normalise.fields import from_epoch
+from custodes.normalise.fields import NOT_JSON, from_epoch
 from custodes.normalise.json import load_object, to_int
 
 HEADER = re.compile(
@@ -79,10 +79,21 @@ class AuditdParser:
     """One Linux audit record (or one event's records grouped as JSON)."""
 
     name = "auditd"
+    first_bytes = NOT_JSON  # grouped JSON events are recognised by JsonParser (see claims)
 
     def accepts(self, record: RawRecord) -> bool:
-        head = record.data[:200]
-        return b"msg=audit(" in head or (head[:1] == b"{" and b'"items"' in record.data[:400])
+        if record.data[:1] == b"{":
+            head = record.data[:400]
+            return b'"items"' in head and b'"eventid"' in head
+        return b"msg=audit(" in record.data[:200]
+
+    def claims(self, document: dict[str, Any]) -> bool:
+        """Whether a decoded JSON object is an audit event grouped by type (see `JsonParser`)."""
+        return "items" in document and "eventid" in document
+
+    def from_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The row of a grouped audit event."""
+        return grouped_row(document)
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
         if record.data[:1] == b"{":

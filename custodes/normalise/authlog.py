@@ -16,6 +16,7 @@ class AuthlogParser(Rfc3164Parser):
 
     name = "authlog"
     dataset = "authlog"
+    first_bytes: frozenset[int] = frozenset()  # chosen by the file's format only
 
     def accepts(self, record: RawRecord) -> bool:
         """Never by guess: `rfc3164` reads these lines the same way when the file is unnamed."""

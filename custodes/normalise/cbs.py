@@ -11,6 +11,7 @@ from typing import Any
 
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
+from custodes.normalise.fields import DIGITS
 
 LINE = re.compile(
     r"(?P<date>\d{4}-\d\d-\d\d) (?P<time>\d\d:\d\d:\d\d), (?P<level>\w+)\s+"
@@ -23,6 +24,7 @@ class CbsParser:
     """One line of a Windows CBS/DISM servicing log."""
 
     name = "cbs"
+    first_bytes = DIGITS
 
     def accepts(self, record: RawRecord) -> bool:
         data = record.data

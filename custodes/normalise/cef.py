@@ -16,7 +16,7 @@ from typing import Any
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
 from custodes.normalise.access_log import port
-from custodes.normalise.fields import from_epoch
+from custodes.normalise.fields import NOT_JSON, from_epoch
 from custodes.normalise.json import to_int
 
 HEADER_NAMES = ("deviceVendor", "deviceProduct", "deviceVersion", "signatureId", "name", "severity")
@@ -45,6 +45,7 @@ class CefParser:
     """A CEF record, bare or inside a syslog line."""
 
     name = "cef"
+    first_bytes = NOT_JSON
 
     def accepts(self, record: RawRecord) -> bool:
         return b"CEF:" in record.data[:200]

@@ -11,7 +11,7 @@ from typing import Any
 
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
-from custodes.normalise.fields import flatten
+from custodes.normalise.fields import JSON_START, flatten
 from custodes.normalise.json import load_object, to_int
 
 
@@ -19,13 +19,21 @@ class EsloggerParser:
     """One macOS Endpoint Security event (eslogger JSON)."""
 
     name = "eslogger"
+    first_bytes = JSON_START
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:400]
         return head[:1] == b"{" and b'"mach_time"' in head and b'"event_type"' in record.data
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
-        document = load_object(record.data)
+        return self.from_document(load_object(record.data))
+
+    def claims(self, document: dict[str, Any]) -> bool:
+        """Whether a decoded JSON object is an eslogger event (see `JsonParser`)."""
+        return "mach_time" in document and "event_type" in document
+
+    def from_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The row of a decoded eslogger event."""
         event = document.get("event")
         if not isinstance(event, dict) or "event_type" not in document:
             raise ParseError("not an eslogger event: no 'event' object and 'event_type'")

@@ -13,6 +13,8 @@ import orjson
 
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
+from custodes.normalise.fields import JSON_START
+from custodes.normalise.json import load_object
 
 #: Security events whose subject is the account logging on (the target), not the actor.
 LOGON_CODES = frozenset({"4624", "4625", "4634", "4647", "4648", "4768", "4769", "4771", "4776"})
@@ -50,16 +52,21 @@ class EvtxParser:
     """A Windows event in the `evtx` package's JSON rendering."""
 
     name = "evtx"
+    first_bytes = JSON_START
 
     def accepts(self, record: RawRecord) -> bool:
         return record.data[:1] == b"{" and b'"Event"' in record.data[:16]
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
-        try:
-            document = orjson.loads(record.data)
-        except orjson.JSONDecodeError as error:
-            raise ParseError(f"invalid JSON: {error}") from None
-        event = document.get("Event") if isinstance(document, dict) else None
+        return self.from_document(load_object(record.data))
+
+    def claims(self, document: dict[str, Any]) -> bool:
+        """Whether a decoded JSON object is a Windows event (see `JsonParser`)."""
+        return "Event" in document
+
+    def from_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The row of a decoded Windows event."""
+        event = document.get("Event")
         if not isinstance(event, dict) or not isinstance(event.get("System"), dict):
             raise ParseError("not a Windows event: no Event.System object")
         fields = system_fields(event["System"])

@@ -12,6 +12,11 @@ import pyarrow as pa
 from custodes.errors import ParseError
 from custodes.events import TIMESTAMP
 
+#: First bytes (see `Normaliser`): JSON objects, everything but them, decimal digits.
+JSON_START = frozenset(b"{")
+NOT_JSON = frozenset(range(256)) - JSON_START
+DIGITS = frozenset(b"0123456789")
+
 
 class _Nested(Exception):
     """A value needs the slow path of `flatten` (a nested object)."""

@@ -15,6 +15,7 @@ from typing import Any
 from custodes.errors import ParseError
 from custodes.events import RawRecord
 from custodes.normalise.access_log import web_row
+from custodes.normalise.fields import NOT_JSON
 
 RENAMED = {
     "cs(User-Agent)": ("cs-user-agent", "c-useragent"),
@@ -28,6 +29,7 @@ class IisParser:
     """One line of an IIS W3C extended log, read with its `#Fields:` header."""
 
     name = "iis"
+    first_bytes = NOT_JSON
 
     def accepts(self, record: RawRecord) -> bool:
         return record.context is not None and "#Fields:" in record.context

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import orjson
 
 from custodes.errors import ParseError
 from custodes.events import CORE_NAMES, FIELDS_COLUMN, RawRecord
-from custodes.normalise.fields import flatten, from_epoch
+from custodes.normalise.fields import JSON_START, flatten, from_epoch
 
 #: Common non-ECS names for the time of an event, tried in order.
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts", "date", "eventTime", "UtcTime")
@@ -30,16 +31,43 @@ RECORD_COLUMNS = frozenset({"@timestamp", "event.id", "event.original"})
 SETTABLE = CORE_NAMES - RECORD_COLUMNS
 
 
+class JsonFlavour(Protocol):
+    """A parser of one kind of JSON object that `JsonParser` recognises after decoding it."""
+
+    name: str
+
+    def claims(self, document: dict[str, Any]) -> bool:
+        """Whether this decoded object is of this flavour (cheap: look at its keys)."""
+        ...
+
+    def from_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The row of a decoded object; raises ParseError."""
+        ...
+
+
 class JsonParser:
-    """One JSON object per record."""
+    """One JSON object per record; known flavours (Windows events, Zeek, osquery, ...) first.
+
+    JSON is decoded once: each flavour looks at the object's keys and the first that claims it
+    reads it, which is much cheaper than asking every flavour to sniff the raw bytes. What no
+    flavour claims is read generically: ECS-named keys become core columns.
+    """
 
     name = "json"
+    first_bytes = JSON_START
+
+    def __init__(self, flavours: Sequence[JsonFlavour] = ()) -> None:
+        self.flavours = tuple(flavours)
 
     def accepts(self, record: RawRecord) -> bool:
         return record.data[:1] == b"{"
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
-        fields = flatten(load_object(record.data))
+        document = load_object(record.data)
+        for flavour in self.flavours:
+            if flavour.claims(document):
+                return flavour.from_document(document)
+        fields = flatten(document)
         row = ecs_row(fields)
         for key in TIME_KEYS:
             value = fields.get(key)

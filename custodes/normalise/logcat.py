@@ -12,6 +12,7 @@ from typing import Any
 
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
+from custodes.normalise.fields import DIGITS
 
 LINE = re.compile(
     r"(?P<month>\d\d)-(?P<day>\d\d) (?P<clock>\d\d:\d\d:\d\d)\.(?P<millis>\d{3})\s+"
@@ -25,6 +26,7 @@ class LogcatParser:
     """One line of Android logcat output (threadtime format)."""
 
     name = "logcat"
+    first_bytes = DIGITS
 
     def accepts(self, record: RawRecord) -> bool:
         data = record.data

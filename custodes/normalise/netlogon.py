@@ -13,6 +13,7 @@ from typing import Any
 
 from custodes.errors import ParseError
 from custodes.events import FIELDS_COLUMN, RawRecord
+from custodes.normalise.fields import DIGITS
 
 LINE = re.compile(
     r"(?P<month>\d\d)/(?P<day>\d\d) (?P<clock>\d\d:\d\d:\d\d) \[(?P<category>[^\]]+)\]"
@@ -30,6 +31,7 @@ class NetlogonParser:
     """One line of a Windows netlogon.log."""
 
     name = "netlogon"
+    first_bytes = DIGITS
 
     def accepts(self, record: RawRecord) -> bool:
         data = record.data

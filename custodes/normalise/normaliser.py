@@ -33,18 +33,28 @@ class Parser(Protocol):
 class Normaliser:
     """Tries the parsers in order on each record; the first that accepts reads it.
 
-    A record whose `format` names a parser goes straight to that parser.
+    A record whose `format` names a parser goes straight to that parser. A parser may declare
+    `first_bytes` (the first bytes its records can start with): it is then not even asked about
+    records that start otherwise, which keeps the JSON path short.
     """
 
     def __init__(self, parsers: Sequence[Parser]) -> None:
         self.parsers = list(parsers)
-        self.by_name = {parser.name: parser for parser in self.parsers}
+        self.by_name: dict[str, Parser] = {}
+        for parser in self.parsers:  # a parser's flavours (see JsonParser) are named too
+            for named in (parser, *getattr(parser, "flavours", ())):
+                self.by_name.setdefault(named.name, named)
+        self.by_first_byte = [
+            [parser for parser in self.parsers if may_start_with(parser, byte)]
+            for byte in range(257)  # 256: the empty record
+        ]
 
     def choose(self, record: RawRecord) -> Parser | None:
         """The parser for this record, or None when no parser accepts it."""
         if record.format is not None and record.format != "auto":
             return self.by_name.get(record.format)
-        for parser in self.parsers:
+        data = record.data
+        for parser in self.by_first_byte[data[0] if data else 256]:
             if parser.accepts(record):
                 return parser
         return None
@@ -85,6 +95,12 @@ class Normaliser:
             parsed = [parsed[index] for index in keep]
             timestamps = timestamps.take(keep)
         return build_batch(rows, parsed, timestamps=timestamps), failures
+
+
+def may_start_with(parser: Parser, byte: int) -> bool:
+    """Whether a record starting with `byte` (256: an empty record) could be this parser's."""
+    first_bytes: frozenset[int] | None = getattr(parser, "first_bytes", None)
+    return first_bytes is None or byte in first_bytes
 
 
 def unparsed_reason(record: RawRecord) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from custodes.events import FIELDS_COLUMN, RawRecord
-from custodes.normalise.fields import flatten, from_epoch
+from custodes.normalise.fields import JSON_START, flatten, from_epoch
 from custodes.normalise.json import load_object, to_int
 
 COLUMN_KEYS = {
@@ -28,6 +28,7 @@ class OsqueryParser:
     """One osquery result record (JSON)."""
 
     name = "osquery"
+    first_bytes = JSON_START
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:1000]
@@ -38,7 +39,15 @@ class OsqueryParser:
         )
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
-        document = load_object(record.data)
+        return self.from_document(load_object(record.data))
+
+    def claims(self, document: dict[str, Any]) -> bool:
+        """Whether a decoded JSON object is an osquery result (see `JsonParser`)."""
+        return "hostIdentifier" in document and ("columns" in document or "snapshot" in document)
+
+    def from_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The row of a decoded osquery result."""
+        document = dict(document)
         columns = document.pop("columns", None)
         fields = flatten(document)
         if isinstance(columns, dict):

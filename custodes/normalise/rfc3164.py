@@ -40,6 +40,7 @@ class Rfc3164Parser:
     """A BSD syslog line (with or without `<pri>`)."""
 
     name = "rfc3164"
+    first_bytes: frozenset[int] = frozenset(b"<ADFJMNOS0123456789")  # <pri>, a month, a year
     dataset = "syslog"
 
     def accepts(self, record: RawRecord) -> bool:

@@ -30,6 +30,7 @@ class Rfc5424Parser:
     """An RFC 5424 syslog line."""
 
     name = "rfc5424"
+    first_bytes = frozenset(b"<")
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:8]

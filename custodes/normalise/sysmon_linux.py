@@ -12,6 +12,7 @@ from typing import Any
 from custodes.errors import ParseError
 from custodes.events import RawRecord
 from custodes.normalise.evtx import windows_row
+from custodes.normalise.fields import NOT_JSON
 
 #: System elements whose value is an attribute: element -> (attribute, field name) pairs.
 SYSTEM_ATTRIBUTES = {
@@ -27,6 +28,7 @@ class SysmonLinuxParser:
     """A Sysmon for Linux event (XML, usually inside a syslog line)."""
 
     name = "sysmon-linux"
+    first_bytes = NOT_JSON
 
     def accepts(self, record: RawRecord) -> bool:
         return b"<Event>" in record.data[:300] and b"Linux-Sysmon" in record.data[:600]

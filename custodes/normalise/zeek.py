@@ -12,7 +12,7 @@ from typing import Any
 
 from custodes.events import FIELDS_COLUMN, RawRecord
 from custodes.normalise.access_log import port
-from custodes.normalise.fields import flatten
+from custodes.normalise.fields import JSON_START, flatten
 from custodes.normalise.json import load_object, read_time, to_int
 
 #: Zeek field -> core column (strings).
@@ -32,13 +32,22 @@ class ZeekJsonParser:
     """One Zeek log record as JSON (Zeek's JSON writer, e.g. `LogAscii::use_json=T`)."""
 
     name = "zeek-json"
+    first_bytes = JSON_START
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:300]
         return head[:1] == b"{" and (head.startswith(b'{"_path"') or b'"id.orig_h"' in head)
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
-        fields = flatten(load_object(record.data))
+        return self.from_document(load_object(record.data))
+
+    def claims(self, document: dict[str, Any]) -> bool:
+        """Whether a decoded JSON object is a Zeek record (see `JsonParser`)."""
+        return "_path" in document or "id.orig_h" in document
+
+    def from_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The row of a decoded Zeek record."""
+        fields = flatten(document)
         return zeek_row(fields, fields.get("_path"))
 
 

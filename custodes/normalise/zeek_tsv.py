@@ -18,6 +18,7 @@ import orjson
 
 from custodes.errors import ParseError
 from custodes.events import RawRecord
+from custodes.normalise.fields import NOT_JSON
 from custodes.normalise.zeek import zeek_row
 
 ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2})")
@@ -42,6 +43,7 @@ class ZeekTsvParser:
     """One Zeek TSV record, read with its header."""
 
     name = "zeek-tsv"
+    first_bytes = NOT_JSON
 
     def accepts(self, record: RawRecord) -> bool:
         return record.context is not None and record.context.startswith("#separator")

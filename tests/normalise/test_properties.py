@@ -11,6 +11,11 @@ from custodes.events import RawRecord
 from custodes.normalise import Normaliser, build_batch, builtin_parsers
 
 PARSERS = builtin_parsers()
+#: Every parser, the JSON flavours too (they are reached through JsonParser).
+ALL_PARSERS = [
+    *PARSERS,
+    *(flavour for parser in PARSERS for flavour in getattr(parser, "flavours", ())),
+]
 CONTEXTS = st.sampled_from(
     [
         None,
@@ -55,7 +60,7 @@ RECORDS = st.builds(
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("parser", PARSERS, ids=lambda parser: parser.name)
+@pytest.mark.parametrize("parser", ALL_PARSERS, ids=lambda parser: parser.name)
 @FUZZ
 @given(record=RECORDS)
 def test_a_parser_returns_a_row_or_raises_parse_error(parser: object, record: RawRecord) -> None:
