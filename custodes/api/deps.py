@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from custodes.config import Settings
@@ -121,7 +122,15 @@ def session_of(request: Request, state: AppState) -> SessionData | None:
     return state.sessions.read(cookie) if cookie else None
 
 
-def current_actor(request: Request, state: State) -> User:
+#: Declares the API token scheme in OpenAPI (Swagger UI's "Authorize"); parsing is ours.
+bearer_scheme = HTTPBearer(auto_error=False, description="An API token: ctk_...")
+
+
+def current_actor(
+    request: Request,
+    state: State,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+) -> User:
     """Who is asking: an API token in the Authorization header, or a signed session cookie.
 
     A cookie-authenticated request that changes something must also carry the session's form

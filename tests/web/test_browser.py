@@ -1,6 +1,7 @@
 """The web UI in real headless Chromium (Debian's, driven by Playwright; no browser download).
 
-Signs in, sees the overview charts drawn, opens an alert, acknowledges it, searches. Screenshots
+Signs in, sees the overview charts drawn, opens an alert, acknowledges it, searches, opens the
+API docs. Screenshots
 go to test-artifacts/web/ for a person to look at.
 """
 
@@ -122,4 +123,9 @@ def test_sign_in_overview_alert_and_search(browser: Browser, base_url: str, seed
     page.click("nav >> text=Sources")
     expect(page.locator("main")).to_contain_text("windows.sysmon")
     shot(page, "5-sources")
+
+    page.goto(base_url + "/docs")  # Swagger UI from local files renders the OpenAPI 3.1 schema
+    expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible(timeout=20_000)
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/alerts/{alert_id}/ack")
+    shot(page, "6-api-docs")
     assert outside_requests == []

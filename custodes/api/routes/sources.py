@@ -9,10 +9,10 @@ from fastapi import APIRouter
 from custodes.api import views
 from custodes.api.deps import READ_RULES, READ_STATUS, State, require_roles
 
-router = APIRouter(tags=["sources"])
+router = APIRouter()
 
 
-@router.get("/api/sources", dependencies=[require_roles(*READ_STATUS)])
+@router.get("/api/sources", dependencies=[require_roles(*READ_STATUS)], tags=["sources"])
 def list_sources(state: State) -> dict[str, Any]:
     """Per source counters, events stored per dataset, quarantined records by reason."""
     return views.sources(state)
