@@ -17,6 +17,7 @@ import numpy as np
 
 MICROS = 1_000_000
 DAY_MICROS = 86_400 * MICROS
+WRITE_LINES = 4096
 
 #: render(stamps, numbers) -> lines: ISO 8601 UTC times (microseconds, "Z") and record numbers.
 Render = Callable[[Sequence[str], Sequence[int]], list[str]]
@@ -100,8 +101,12 @@ class Stream:
         if self.handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.handle = self.path.open("wb")
-        self.handle.write("\n".join([rendered[index] for index in order.tolist()]).encode())
-        self.handle.write(b"\n")
+        ordered = order.tolist()
+        for first in range(0, len(ordered), WRITE_LINES):
+            # Modest pieces: one huge join and encode per day costs more than the formatting.
+            piece = [rendered[index] for index in ordered[first : first + WRITE_LINES]]
+            piece.append("")
+            self.handle.write("\n".join(piece).encode())
         self.blocks.clear()
         self.lines += times.size
         return int(times.size)
