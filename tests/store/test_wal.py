@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from custodes.ingest.wal import DataDirBusy, WriteAheadLog, read_segment
 from custodes.normalise import JsonParser, Normaliser
@@ -150,3 +153,51 @@ def test_ledger_hears_of_every_file_after_it_is_written(data_dir: Path) -> None:
     assert sorted(path for path, _ in ledger.calls) == files
     assert sum(rows for _, rows in ledger.calls) == 90
     assert ledger.closed
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cut=st.integers(min_value=0, max_value=10**9), flip=st.booleans())
+def test_any_crash_point_leaves_a_prefix_of_whole_frames(
+    tmp_path_factory: pytest.TempPathFactory, cut: int, flip: bool
+) -> None:
+    directory = tmp_path_factory.mktemp("wal")
+    wal = WriteAheadLog(directory)
+    sizes = [3, 5, 7]
+    for index, size in enumerate(sizes):
+        events, failures = normalised(size, start=index * 10)
+        wal.append(events, failures, [("f", index)])
+    segment = wal.roll()
+    assert segment is not None
+    wal.close()
+    data = bytearray(segment.read_bytes())
+    cut %= len(data) + 1
+    if flip and cut < len(data):
+        data[cut] ^= 0xFF  # a damaged byte instead of a short file
+    else:
+        del data[cut:]
+    segment.write_bytes(bytes(data))
+    frames = list(read_segment(segment))
+    assert [frame.events.num_rows for frame in frames] == sizes[: len(frames)]
+    assert [frame.cursors for frame in frames] == [(("f", i),) for i in range(len(frames))]
+
+
+def test_concurrent_submitters_store_every_event_once(data_dir: Path) -> None:
+    pipeline = Pipeline(data_dir, Normaliser([JsonParser()]), max_segment_bytes=50_000)
+    threads = [
+        threading.Thread(
+            target=lambda start=start: [
+                pipeline.submit(json_records(25, start=start + offset))
+                for offset in range(0, 100, 25)
+            ]
+        )
+        for start in range(0, 400, 100)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pipeline.close()
+    ids = lake_ids(data_dir)
+    assert len(ids) == len(set(ids)) == 400
