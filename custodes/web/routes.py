@@ -29,6 +29,7 @@ from custodes.api.deps import (
 )
 from custodes.errors import CustodesError, PermissionDenied
 from custodes.store.users import Role, User, authenticate
+from custodes.web.throttle import SignInThrottle
 
 HERE = Path(__file__).resolve().parent
 PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
@@ -102,14 +103,18 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the password; on success set the signed session cookie and go on."""
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    address = request.client.host if request.client else ""
+    wait_secs = throttle.wait_secs(address, name)
+    if wait_secs > 0:
+        message = f"too many failed sign-ins: try again in {int(wait_secs) + 1} s"
+        return refused(request, next, name, message, status=429)
     try:
         user = authenticate(state.control, name, password)
     except CustodesError as error:
-        refused = page(
-            request, "login.html", None, next=safe_next(next), error=error.message, user_name=name
-        )
-        refused.status_code = 401
-        return refused
+        throttle.fail(address, name)
+        return refused(request, next, name, error.message, status=401)
+    throttle.succeed(address, name)
     cookie, _session = state.sessions.issue(user)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
@@ -120,6 +125,15 @@ def login(
         samesite="strict",
         secure=state.is_secure_cookie,
     )
+    return response
+
+
+def refused(request: Request, next: str, name: str, message: str, *, status: int) -> Response:
+    """The sign-in page again, with the reason and the name kept."""
+    response = page(
+        request, "login.html", None, next=safe_next(next), error=message, user_name=name
+    )
+    response.status_code = status
     return response
 
 
@@ -233,6 +247,7 @@ def render_error(request: Request, error: CustodesError) -> HTMLResponse:
 def install_web(app: FastAPI) -> None:
     """Add the pages, the static assets (ours and the vendored chart library) to `app`."""
     app.state.render_error = render_error
+    app.state.sign_in_throttle = SignInThrottle()
     app.mount("/static/vendor/plotly", StaticFiles(directory=str(PLOTLY_DIR)), name="plotly")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)

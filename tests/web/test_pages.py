@@ -87,3 +87,19 @@ async def test_sign_out_forgets_the_session(client: httpx.AsyncClient, seeded: S
     response = await client.post("/logout", data={"csrf": token})
     assert response.headers["location"] == "/login"
     assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_repeated_wrong_passwords_are_slowed_down(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    name = seeded.users[Role.ANALYST]
+    for _ in range(5):
+        wrong = await client.post("/login", data={"name": name, "password": "guess"})
+        assert wrong.status_code == 401
+    blocked = await client.post("/login", data={"name": name, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "too many failed sign-ins" in blocked.text
+    other = await client.post(
+        "/login", data={"name": seeded.users[Role.ADMIN], "password": PASSWORD}
+    )
+    assert other.status_code == 303
