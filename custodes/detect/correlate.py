@@ -34,6 +34,9 @@ MAX_ENTRIES_PER_GROUP = 10_000
 MAX_GROUPS_PER_CORRELATION = 100_000
 _WATERMARK = ("", "watermark")
 
+#: Events arriving in one batch, per group-by values.
+Arrivals = dict[tuple[str | None, ...], list[Entry]]
+
 #: Where a Sigma field of a rule's events is read: (rule id, field) -> columns, first present wins.
 FieldSources = Callable[[str, str], tuple[str, ...]]
 
@@ -149,7 +152,8 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _only(values: Iterable[str | None]) -> str | None:
-    distinct = {value for value in values if value}
+    """The one value all entries share (None when any differs or is unknown)."""
+    distinct = set(values)
     return distinct.pop() if len(distinct) == 1 else None
 
 
@@ -229,7 +233,7 @@ class Correlator:
         produced: dict[str, list[CorrelationMatch]] = {}
         matches: list[CorrelationMatch] = []
         for correlation in self.correlations:
-            arrivals: dict[str, tuple[dict[str, str | None], list[Entry]]] = {}
+            arrivals: Arrivals = {}
             for index, name in enumerate(correlation.inputs):
                 if name in self.by_id:
                     self._add_matches(correlation, index, produced.get(name, []), arrivals)
@@ -246,7 +250,7 @@ class Correlator:
         index: int,
         batch: pa.RecordBatch,
         hit: RuleHit,
-        arrivals: dict[str, tuple[dict[str, str | None], list[Entry]]],
+        arrivals: Arrivals,
     ) -> None:
         rows = hit.rows
         name = correlation.inputs[index]
@@ -262,45 +266,45 @@ class Correlator:
         ids = batch.column("event.id").take(rows).to_pylist()
         hosts = read_field(batch, rows, ("host.name",))
         users = read_field(batch, rows, ("user.name",))
+        keys = list(zip(*columns, strict=True)) if columns else [()] * len(times)
         for position, at_us in enumerate(times):
             if at_us is None:
                 continue  # an event without a time cannot be placed in a window
-            group = {
-                g: column[position] for g, column in zip(correlation.group_by, columns, strict=True)
-            }
             entry = Entry(
                 index, at_us, at_us, (str(ids[position]),), values[position],
                 hosts[position], users[position],
             )  # fmt: skip
-            key = json.dumps(list(group.values()))
-            arrivals.setdefault(key, (group, []))[1].append(entry)
+            arrivals.setdefault(keys[position], []).append(entry)
 
     def _add_matches(
         self,
         correlation: Correlation,
         index: int,
         matches: Sequence[CorrelationMatch],
-        arrivals: dict[str, tuple[dict[str, str | None], list[Entry]]],
+        arrivals: Arrivals,
     ) -> None:
         name = correlation.inputs[index]
         for match in matches:
-            group = {
-                g: match.group.get(correlation.field_for(g, name)) for g in correlation.group_by
-            }
+            key = tuple(
+                match.group.get(correlation.field_for(g, name)) for g in correlation.group_by
+            )
             entry = Entry(
                 index, match.last_us, match.first_us, match.event_ids, None, match.host, match.user
             )
-            key = json.dumps(list(group.values()))
-            arrivals.setdefault(key, (group, []))[1].append(entry)
+            arrivals.setdefault(key, []).append(entry)
 
     def _advance(
         self,
         correlation: Correlation,
-        arrivals: dict[str, tuple[dict[str, str | None], list[Entry]]],
+        arrivals: Arrivals,
     ) -> list[CorrelationMatch]:
         found: list[CorrelationMatch] = []
-        for key, (group, entries) in arrivals.items():
-            state = self.states.setdefault((correlation.id, key), GroupState(group))
+        for values, entries in arrivals.items():
+            key = json.dumps(list(values))
+            state = self.states.get((correlation.id, key))
+            if state is None:
+                group = dict(zip(correlation.group_by, values, strict=True))
+                state = self.states[(correlation.id, key)] = GroupState(group)
             known = {event_id for entry in state.entries for event_id in entry.event_ids}
             fresh = [entry for entry in entries if not known.issuperset(entry.event_ids)]
             if not fresh:

@@ -166,3 +166,14 @@ def test_ingest_pipeline_raises_alerts_on_commit(data_dir: Path, tmp_path: Path)
     assert alert.rule_id == BRUTE_FORCE_ID
     assert alert.host_name == "dc01.corp.example"
     assert alert.count == 21
+
+
+def test_two_brute_force_sources_stay_two_alerts(control: Control, tmp_path: Path) -> None:
+    detection = open_detection(control, [rules_file(tmp_path, BRUTE_FORCE_RULES)])
+    rows = brute_force("10.0.0.5") + brute_force("10.0.0.6")
+    rows[-1] = logon(4624, "10.0.0.6", T0 + timedelta(seconds=151), user="root", n=99)
+    detection.process(events_batch(rows))
+    found = {a.details["group_by"]["IpAddress"]: a for a in list_alerts(control)}
+    assert sorted(found) == ["10.0.0.5", "10.0.0.6"]
+    assert found["10.0.0.5"].user_name == "admin"  # every event names admin
+    assert found["10.0.0.6"].user_name is None  # failures for admin, success for root
