@@ -33,6 +33,7 @@ JSON_LENGTH = struct.Struct("<I")
 SEGMENT_SUFFIX = ".wal"
 STATE_FILE = "state.json"
 LOCK_FILE = ".lock"
+IPC_SLACK_BYTES = 256  # stream framing around the schema and batch messages
 
 Cursor = tuple[str, int]
 
@@ -81,11 +82,14 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def ipc_bytes(batch: pa.RecordBatch) -> pa.Buffer:
-    """A batch as an Arrow IPC stream (schema + one batch), no copy of the column data."""
-    sink = pa.BufferOutputStream()
+    """A batch as an Arrow IPC stream (schema + one batch), written into one buffer sized
+    in advance (a growing buffer would copy a large batch several times)."""
+    size = pa.ipc.get_record_batch_size(batch) + batch.schema.serialize().size + IPC_SLACK_BYTES
+    buffer = pa.allocate_buffer(size)
+    sink = pa.FixedSizeBufferWriter(buffer)
     with pa.ipc.new_stream(sink, batch.schema) as writer:
         writer.write_batch(batch)
-    return sink.getvalue()
+    return buffer.slice(0, sink.tell())
 
 
 def read_ipc(buffer: pa.Buffer) -> pa.RecordBatch:
