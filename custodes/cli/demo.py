@@ -81,7 +81,7 @@ def check_command(
             ", ".join(verdict.by),
             ", ".join(verdict.pending),
         )
-    console = Console()
+    console = Console(width=None if Console().is_terminal else 160)
     console.print(table)
     console.print(
         f"alerts: {report.alerts}; false positives (linked to no scenario): "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from custodes.demo.hosts import Context, logon_ids
-from custodes.demo.organisation import NETBIOS
+from custodes.demo.organisation import DOMAIN_SID, NETBIOS
 from custodes.demo.programs import EXPLORER
 from custodes.demo.schedule import HOUR, Day, spread
 from custodes.demo.timeline import MICROS, Stream
@@ -51,7 +51,7 @@ def admins(
     names = [person.admin_account or "" for person in people]
     sids = [f"{person.sid}0" for person in people]
     ips = [client_ips[chosen[o]] for o in owners.tolist()]
-    computers = ctx.computers[targets]
+    computers = ctx.computers[targets].tolist()
     emit(
         stream,
         LOGON,
@@ -122,3 +122,74 @@ def admins(
         [(s, a, i, 10) for s, a, i in zip(sids, names, ids, strict=True)],
         SECURITY,
     )
+
+
+def service_accounts(day: Day, ctx: Context, rng: np.random.Generator, stream: Stream) -> None:
+    """Service accounts work around the clock: backups at 01:00, scans at 03:00, SQL hourly."""
+    org = ctx.org
+    servers = [host for host in org.hosts if host.kind == "windows-server"]
+    apps, sqls, files = (
+        org.hosts_by_role("app"),
+        org.hosts_by_role("sql"),
+        org.hosts_by_role("file"),
+    )
+    plan: list[tuple[int, int, str, str]] = []  # (time, host index, account, source ip)
+    for host in files:
+        plan.append(
+            (
+                day.start + HOUR + int(rng.integers(0, 600)) * MICROS,
+                host.index,
+                "svc_backup",
+                apps[0].ip,
+            )
+        )
+    for host in servers:
+        plan.append(
+            (
+                day.start + 3 * HOUR + int(rng.integers(0, 1800)) * MICROS,
+                host.index,
+                "svc_scan",
+                "10.11.0.250",
+            )
+        )
+    for hour in range(24):
+        for sql in sqls:
+            for app in apps:
+                plan.append(
+                    (
+                        day.start + hour * HOUR + int(rng.integers(0, 300)) * MICROS,
+                        sql.index,
+                        "svc_sql",
+                        app.ip,
+                    )
+                )
+    times = np.array([row[0] for row in plan], dtype=np.int64)
+    targets = np.array([row[1] for row in plan], dtype=np.int64)
+    computers = ctx.computers[targets].tolist()
+    ids = logon_ids(rng, len(plan))
+    sids = [f"{DOMAIN_SID}-{5000 + org.service_accounts.index(row[2])}" for row in plan]
+    rows = [
+        (
+            "S-1-0-0",
+            "-",
+            "-",
+            "0x0",
+            sid,
+            account,
+            logon,
+            3,
+            "Kerberos",
+            "Kerberos",
+            "-",
+            "0x0",
+            "-",
+            ip,
+            str(50000 + n),
+            "%%1843",
+        )
+        for n, ((_, _, account, ip), sid, logon) in enumerate(zip(plan, sids, ids, strict=True))
+    ]
+    emit(stream, LOGON, times, targets, computers, rows, SECURITY)
+    ends = times + rng.integers(1, 20, len(plan)) * MINUTE
+    logoffs = [(sid, row[2], logon, 3) for row, sid, logon in zip(plan, sids, ids, strict=True)]
+    emit(stream, LOGOFF, ends, targets, computers, logoffs, SECURITY)
