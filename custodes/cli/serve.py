@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,11 +34,13 @@ def build_app(service: Service, settings: Settings) -> Any:
     return web_app
 
 
-async def run_service(config: ServiceConfig, settings: Settings) -> None:
-    """Open the pipeline, serve until SIGTERM/SIGINT, drain, close the pipeline."""
+async def run_service(
+    config: ServiceConfig, settings: Settings, *, rules: Sequence[Path] = ()
+) -> None:
+    """Open the pipeline (detecting with `rules`), serve until SIGTERM/SIGINT, drain, close."""
     from custodes.pipeline import open_pipeline
 
-    pipeline = await asyncio.to_thread(open_pipeline, settings.data_dir)
+    pipeline = await asyncio.to_thread(open_pipeline, settings.data_dir, rules=rules)
     try:
         service = Service(
             config,
@@ -65,12 +68,15 @@ def event_loop_runner() -> asyncio.Runner:
 @app.command()
 def serve(data_dir: DataDir = DEFAULT_DATA_DIR, config: ConfigFile = None) -> None:
     """Run the service: syslog, HTTP and Elasticsearch-bulk ingest, the API and the web UI."""
+    from custodes.detect.engine import rule_paths_from_config
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     with user_errors():
         service_config = load_config(config)
         settings = Settings(data_dir=data_dir)
+        rules = rule_paths_from_config(service_config.rules, base=config.parent if config else None)
         with event_loop_runner() as runner:
-            runner.run(run_service(service_config, settings))
+            runner.run(run_service(service_config, settings, rules=rules))
 
 
 @app.command()

@@ -26,7 +26,7 @@ from custodes.detect.correlate import Correlator, FieldSources, same_name
 from custodes.detect.correlations import Correlation, load_correlations
 from custodes.detect.matcher import Hit, Matcher
 from custodes.detect.rules import rule_files
-from custodes.errors import RuleError
+from custodes.errors import ConfigError, RuleError
 from custodes.events import Alert
 from custodes.store.alerts import DEFAULT_GROUP_WINDOW_SECS, SaveResult, save_alerts_in
 from custodes.store.control import Control
@@ -230,3 +230,25 @@ def hunt_and_store(
         for batch in iter_batches(data_dir, since=since, until=until):
             alerts.extend(detection.process(batch).alerts)
     return alerts, detection.totals
+
+
+def rule_paths_from_config(entries: Sequence[object], *, base: Path | None = None) -> list[Path]:
+    """The rule folders and files of custodes.yaml's `rules:` list.
+
+    Each entry is `{type: directory, path: rules/sigma}` (or `type: file`); a relative path is
+    taken from `base` (the folder of custodes.yaml). Anything else is a ConfigError.
+    """
+    paths: list[Path] = []
+    for position, entry in enumerate(entries):
+        key = f"rules.{position}"
+        if not isinstance(entry, dict) or entry.get("type") not in ("directory", "file"):
+            raise ConfigError(f"{key}: expected {{type: directory|file, path: ...}}", key=key)
+        if not isinstance(entry.get("path"), str) or not entry["path"]:
+            raise ConfigError(f"{key}.path: a rule folder or file is required", key=key)
+        path = Path(entry["path"]).expanduser()
+        if base is not None and not path.is_absolute():
+            path = base / path
+        if not path.exists():
+            raise ConfigError(f"{key}.path: no such file or folder: {path}", key=key)
+        paths.append(path)
+    return paths

@@ -10,7 +10,8 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from custodes.detect.engine import open_detection
+from custodes.detect.engine import open_detection, rule_paths_from_config
+from custodes.errors import ConfigError
 from custodes.events import RawRecord
 from custodes.normalise.evtx import EvtxParser
 from custodes.pipeline import open_pipeline
@@ -177,3 +178,13 @@ def test_two_brute_force_sources_stay_two_alerts(control: Control, tmp_path: Pat
     assert sorted(found) == ["10.0.0.5", "10.0.0.6"]
     assert found["10.0.0.5"].user_name == "admin"  # every event names admin
     assert found["10.0.0.6"].user_name is None  # failures for admin, success for root
+
+
+def test_rules_from_custodes_yaml_resolve_relative_to_it(tmp_path: Path) -> None:
+    rules = rules_file(tmp_path, SINGLE_RULE)
+    entries = [{"type": "directory", "path": "rules"}, {"type": "file", "path": str(rules)}]
+    assert rule_paths_from_config(entries, base=tmp_path) == [tmp_path / "rules", rules]
+    with pytest.raises(ConfigError, match=r"rules\.0\.path: no such file"):
+        rule_paths_from_config([{"type": "directory", "path": "missing"}], base=tmp_path)
+    with pytest.raises(ConfigError, match=r"rules\.0: expected"):
+        rule_paths_from_config([{"type": "git", "url": "x"}])
