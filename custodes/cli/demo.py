@@ -33,7 +33,7 @@ STATUS_STYLE = {
 @demo.command("generate")
 def generate_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write (created).", file_okay=False)],
-    people: Annotated[int, typer.Option(help="Current staff (at least 12).")] = 200,
+    people: Annotated[int, typer.Option(help="Current staff (at least 20).")] = 200,
     days: Annotated[int, typer.Option(help="Days of telemetry.")] = 7,
     seed: Annotated[int, typer.Option(help="Same seed and start, same bytes.")] = 7,
     start: Annotated[

@@ -25,6 +25,9 @@ from custodes.demo.truth import Facts, Planted
 from custodes.demo.windows_activity import windows_day
 from custodes.errors import ConfigError
 
+#: Fewer people cannot host every planted case and near miss on distinct people.
+MIN_PEOPLE = 20
+
 
 @dataclass(frozen=True)
 class DemoSettings:
@@ -44,8 +47,8 @@ class DemoSettings:
 
 def generate(out: Path, settings: DemoSettings = DemoSettings()) -> dict[str, Any]:
     """Write reference data, telemetry, ground truth and manifest under `out`; returns manifest."""
-    if settings.people < 12 or settings.days < 1:
-        raise ConfigError("the demo needs at least 12 people and 1 day", key="people/days")
+    if settings.people < MIN_PEOPLE or settings.days < 1:
+        raise ConfigError(f"the demo needs at least {MIN_PEOPLE} people and 1 day", key="people")
     began = time.perf_counter()
     start = settings.first_day()
     rng = np.random.default_rng(settings.seed)
