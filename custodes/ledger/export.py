@@ -4,7 +4,8 @@ A package is a zip with two members, both in canonical JSON (`verify_package.can
 
     manifest.json  {"format", "columns": {name: type}, "tree_head": {...}, "public_key",
                     "events": [{"event_id", "leaf_index", "audit_path": [hex, ...]}, ...]}
-    events.jsonl   one event per line, same order as manifest "events", every column present
+    events.jsonl   one event per line, same order as manifest "events", with exactly the
+                   manifest's columns (those with a value in at least one exported event)
 
 Every event is re-read from the lake and re-hashed before it is exported: an event that no
 longer matches its recorded leaf is refused, never packaged.
@@ -169,7 +170,14 @@ def export_evidence(
     unsigned = [leaf for leaf in leaves if leaf >= head.tree_size]
     if unsigned:
         raise LedgerError("some events are not yet under a signed tree head; retry in a minute")
-    events, types = _read_events(data_dir, entries, leaves, tree)
+    events, all_types = _read_events(data_dir, entries, leaves, tree)
+    # a column null in every exported event is left out: null and absent encode alike, and a
+    # type no value uses would be a byte of the package that no hash covers
+    types = {
+        name: kind
+        for name, kind in all_types.items()
+        if any(events[leaf].get(name) is not None for leaf in leaves)
+    }
     lines, items = [], []
     for leaf in leaves:
         event = {name: events[leaf].get(name) for name in types}

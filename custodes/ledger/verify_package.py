@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import zipfile
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ EVENTS = "events.jsonl"
 HEAD_CONTEXT = "custodes-tree-head-v1"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HEX32 = re.compile(r"[0-9a-f]{64}")
+COLUMN_TYPES = {"string", "integer", "timestamp", "map"}
 TIMESTAMP_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
@@ -151,7 +153,7 @@ def read_canonical(package: zipfile.ZipFile, name: str) -> bytes:
         return package.read(name)
     except KeyError as error:
         raise PackageError(f"{name} is missing") from error
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as error:
         raise PackageError(f"{name} is damaged: {error}") from error
 
 
@@ -209,10 +211,14 @@ def verify(path: str, trusted_key_id: str | None = None) -> str:
         items: list[dict[str, Any]] = manifest["events"]
         if lines[-1] != b"" or len(lines) - 1 != len(items) or not items:
             raise PackageError(f"{EVENTS} must hold one line per manifest event")
+        if not set(columns.values()) <= COLUMN_TYPES:
+            raise PackageError("unknown column type in the manifest")
+        used: set[str] = set()
         for number, (line, item) in enumerate(zip(lines, items, strict=False), start=1):
             event = parse_canonical(line, f"event {number}")
             if not isinstance(event, dict) or set(event) != set(columns):
                 raise PackageError(f"event {number} does not have exactly the package's columns")
+            used.update(name for name, value in event.items() if value is not None)
             if event.get("event.id") != item["event_id"]:
                 raise PackageError(f"event {number}'s id differs from the manifest")
             path_hashes = item["audit_path"]
@@ -224,7 +230,9 @@ def verify(path: str, trusted_key_id: str | None = None) -> str:
             )
             if proved != root:
                 raise PackageError(f"event {number} ({item['event_id']}) is not in the signed tree")
-    except (KeyError, TypeError, ValueError) as error:
+        if used != set(columns):  # a column no event fills: its type is covered by no hash
+            raise PackageError("the manifest lists a column that no event has a value for")
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise PackageError(f"malformed manifest: {error!r}") from error
     signed_at = datetime.fromtimestamp(head["timestamp"] / 1000, UTC).isoformat()
     return (
