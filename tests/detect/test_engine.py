@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -188,3 +190,42 @@ def test_rules_from_custodes_yaml_resolve_relative_to_it(tmp_path: Path) -> None
         rule_paths_from_config([{"type": "directory", "path": "missing"}], base=tmp_path)
     with pytest.raises(ConfigError, match=r"rules\.0: expected"):
         rule_paths_from_config([{"type": "git", "url": "x"}])
+
+
+SECOND_HALF = """
+import sys
+from pathlib import Path
+from custodes.detect.engine import open_detection
+from custodes.store.control import open_control
+from tests.detect.correlation_helpers import brute_force, events_batch
+
+data_dir, rules = Path(sys.argv[1]), Path(sys.argv[2])
+rows = brute_force("10.0.0.5")
+with open_control(data_dir) as control:
+    detection = open_detection(control, [rules])
+    for start in range(15, len(rows), 5):
+        detection.process(events_batch(rows[start : start + 5], origin=f"b{start}"))
+    print(detection.totals.correlation_matches)
+"""
+
+
+def test_brute_force_completed_by_another_process(data_dir: Path, tmp_path: Path) -> None:
+    rules = rules_file(tmp_path, BRUTE_FORCE_RULES)
+    rows = brute_force("10.0.0.5")
+    with open_control(data_dir) as control:
+        first = open_detection(control, [rules])
+        for start in range(0, 15, 5):
+            first.process(events_batch(rows[start : start + 5], origin=f"b{start}"))
+        assert list_alerts(control) == []
+    done = subprocess.run(
+        [sys.executable, "-c", SECOND_HALF, str(data_dir), str(rules)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2"]  # the burst (event_count) and the brute force
+    with open_control(data_dir) as control:
+        assert [alert.rule_id for alert in list_alerts(control)] == [BRUTE_FORCE_ID]
