@@ -65,7 +65,9 @@ def generate(out: Path, settings: DemoSettings = DemoSettings()) -> dict[str, An
     for index in range(settings.days):
         day_rng = np.random.default_rng([settings.seed, index])
         day = plan_day(org, start + timedelta(days=index), day_rng)
-        assigned = vpn_day(day, streams.vpn, org.people, day_rng)
+        abroad = travelling(org, day.date)
+        day.remote[np.isin(day.present, list(abroad))] = True  # abroad means over the VPN
+        assigned = vpn_day(day, streams.vpn, org.people, day_rng, abroad)
         client_ips = np.where(day.remote, assigned, workstation_ips[day.present])
         windows_day(day, ctx, day_rng, streams.windows, client_ips)
         hosts = [f"WS-{int(person):05d}" for person in day.present.tolist()]
@@ -98,6 +100,11 @@ def generate(out: Path, settings: DemoSettings = DemoSettings()) -> dict[str, An
     document = build_manifest(out, streams, chosen, time.perf_counter() - began)
     write_json(out / "manifest.json", document)
     return document
+
+
+def travelling(org: Organisation, day: date) -> dict[int, str]:
+    """People on registered travel that day -> the (first) country they are in."""
+    return {trip.person: trip.countries[0] for trip in org.trips if trip.start <= day <= trip.end}
 
 
 def register_travel(

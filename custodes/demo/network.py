@@ -144,10 +144,20 @@ def add_proxy(stream: Stream, times: np.ndarray, rows: list[tuple[object, ...]])
 
 
 def vpn_day(
-    day: Day, stream: Stream, people: Sequence[object], rng: np.random.Generator
+    day: Day,
+    stream: Stream,
+    people: Sequence[object],
+    rng: np.random.Generator,
+    abroad: dict[int, str] | None = None,
 ) -> np.ndarray:
-    """Remote workers connect when they start and disconnect when they stop; returns their IPs."""
+    """Remote workers connect when they start and disconnect when they stop; returns their IPs.
+
+    People in `abroad` (person index -> country) connect from an address in that country.
+    """
+    from custodes.demo.mobile import COUNTRY_NETS
     from custodes.demo.organisation import Person
+
+    abroad = abroad or {}
 
     assigned = np.array(
         [f"10.99.{(index // 250) % 250}.{index % 250 + 2}" for index in day.present.tolist()],
@@ -161,14 +171,18 @@ def vpn_day(
         assert isinstance(person, Person)
         port = 40000 + position % 20000
         host = f"WS-{person.index:05d}"
+        country = abroad.get(person.index, "US")
+        source = person.home_ip
+        if country != "US":
+            source = f"{COUNTRY_NETS.get(country, '203.0.113')}.{person.index % 200 + 20}"
         rows_in.append(
             (
                 "login",
                 person.account,
-                person.home_ip,
+                source,
                 port,
                 assigned[position],
-                "US",
+                country,
                 host,
                 0,
                 0,
@@ -179,10 +193,10 @@ def vpn_day(
             (
                 "logout",
                 person.account,
-                person.home_ip,
+                source,
                 port,
                 assigned[position],
-                "US",
+                country,
                 host,
                 int(rng.integers(10**7, 10**9)),
                 int(rng.integers(10**6, 10**8)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -159,3 +160,22 @@ def test_reference_data_agrees_with_the_truth(tiny_demo: Path) -> None:
 def test_too_small_an_agency_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         generate(tmp_path, DemoSettings(people=3, days=1))
+
+
+def test_travellers_connect_from_the_country_of_their_trip(tmp_path: Path) -> None:
+    out = tmp_path / "travel"
+    generate(out, DemoSettings(people=150, days=5, seed=3, start=TINY.start))
+    trips = read_json(out / "reference" / "travel.json")["trips"]
+    lines = (out / "telemetry" / "vpn.cef").read_text().splitlines()
+    checked = 0
+    for trip in trips:
+        for line in lines:
+            if f" suser={trip['account']} " not in line:
+                continue
+            millis = int(line.split("rt=")[1].split(" ")[0])
+            day = datetime.fromtimestamp(millis / 1000, tz=UTC).date().isoformat()
+            country = line.split("cs2=")[1].split(" ")[0]
+            inside = trip["start_date"] <= day <= trip["end_date"]
+            assert (country in trip["countries"]) == inside, (trip, line)
+            checked += inside
+    assert checked >= 2
