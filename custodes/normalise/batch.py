@@ -41,48 +41,60 @@ def build_batch(
     `event.id` and its `event.original`; a row without a timestamp takes the time the record was
     received (or the epoch, never "now": normalising is pure).
     """
-    count = len(rows)
-    present: set[str] = set().union(*rows) if rows else set()
-    arrays: list[pa.Array] = []
-    for name, kind in CORE_COLUMNS:
-        if name == "@timestamp":
-            arrays.append(timestamp_column(rows, records, timestamps))
-        elif name == "event.id":
-            arrays.append(pa.array([record.id for record in records], type=pa.string()))
-        elif name == "event.original":
-            arrays.append(original_column(rows, records, "event.original" in present))
-        elif name in present:
-            arrays.append(pa.array([row.get(name) for row in rows], type=kind))
-        else:
-            arrays.append(pa.nulls(count, type=kind))
-    maps: list[dict[str, str]] = [row.get(FIELDS_COLUMN) or {} for row in rows]
-    arrays.append(
-        pa.MapArray.from_arrays(
-            pa.array(list(accumulate(map(len, maps), initial=0)), type=pa.int32()),
-            pa.array(list(chain.from_iterable(maps)), type=pa.string()),
-            pa.array(list(chain.from_iterable(fields.values() for fields in maps)), pa.string()),
-        )
-    )
-    return pa.RecordBatch.from_arrays(arrays, schema=EVENT_SCHEMA)
-
-
-def timestamp_column(
-    rows: Sequence[dict[str, Any]], records: Sequence[RawRecord], timestamps: pa.Array | None
-) -> pa.Array:
-    """`@timestamp` for every row: its own time, else the time it was received, else the epoch."""
     if timestamps is None:
         timestamps, bad = timestamp_array([row.get("@timestamp") for row in rows])
         if bad:
             raise ParseError(f"unreadable time {rows[bad[0]]['@timestamp']!r}")
+    present: set[str] = set().union(*rows) if rows else set()
+    columns = {
+        name: pa.array([row.get(name) for row in rows], type=kind)
+        for name, kind in CORE_COLUMNS
+        if name in present and name not in ("@timestamp", "event.id")
+    }
+    maps: list[dict[str, str]] = [row.get(FIELDS_COLUMN) or {} for row in rows]
+    fields = pa.MapArray.from_arrays(
+        pa.array(list(accumulate(map(len, maps), initial=0)), type=pa.int32()),
+        pa.array(list(chain.from_iterable(maps)), type=pa.string()),
+        pa.array(list(chain.from_iterable(values.values() for values in maps)), pa.string()),
+    )
+    return assemble(columns, fields, records, timestamps)
+
+
+def assemble(
+    columns: dict[str, pa.Array],
+    fields: pa.MapArray,
+    records: Sequence[RawRecord],
+    timestamps: pa.Array,
+) -> pa.RecordBatch:
+    """A batch from typed core columns (absent ones are null), the fields map and the times.
+
+    Adds what belongs to the record rather than its parser: `event.id`, `event.original` where
+    the parser gave none, and the receive time (or the epoch) for rows without a time.
+    """
+    count = len(records)
+    arrays: list[pa.Array] = []
+    for name, kind in CORE_COLUMNS:
+        if name == "@timestamp":
+            arrays.append(with_fallback_times(timestamps, records))
+        elif name == "event.id":
+            arrays.append(pa.array([record.id for record in records], type=pa.string()))
+        elif name == "event.original":
+            arrays.append(original_column(columns.get(name), records))
+        else:
+            arrays.append(columns.get(name, pa.nulls(count, type=kind)))
+    arrays.append(fields)
+    return pa.RecordBatch.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
+def with_fallback_times(timestamps: pa.Array, records: Sequence[RawRecord]) -> pa.Array:
+    """`@timestamp` for every row: its own time, else the time it was received, else the epoch."""
     if timestamps.null_count == 0:
         return timestamps
     fallback = pa.array([record.received_at or EPOCH for record in records], type=TIMESTAMP)
     return pc.coalesce(timestamps, fallback)
 
 
-def original_column(
-    rows: Sequence[dict[str, Any]], records: Sequence[RawRecord], rows_have_original: bool
-) -> pa.Array:
+def original_column(given: pa.Array | None, records: Sequence[RawRecord]) -> pa.Array:
     """`event.original`: what the parser gave, else the record's bytes as text."""
     datas = [record.data for record in records]
     offsets = list(accumulate(map(len, datas), initial=0))
@@ -97,10 +109,7 @@ def original_column(
         decoded.validate(full=True)  # raises on bytes that are not UTF-8
     except pa.ArrowInvalid:  # escape the bad bytes record by record
         decoded = pa.array([decode_original(data) for data in datas], type=pa.string())
-    if not rows_have_original:
-        return decoded
-    given = pa.array([row.get("event.original") for row in rows], type=pa.string())
-    return pc.coalesce(given, decoded)
+    return decoded if given is None else pc.coalesce(given, decoded)
 
 
 def empty_batch() -> pa.RecordBatch:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
+import pyarrow as pa
 
 from custodes.errors import ParseError
 from custodes.events import CORE_NAMES, FIELDS_COLUMN, RawRecord
@@ -67,7 +68,7 @@ class JsonParser:
         for flavour in self.flavours:
             if flavour.claims(document):
                 return flavour.from_document(document)
-        fields = flatten(document)
+        fields = dict(sorted(flatten(document).items()))  # sorted, as `parse_group` gives them
         row = ecs_row(fields)
         for key in TIME_KEYS:
             value = fields.get(key)
@@ -77,6 +78,17 @@ class JsonParser:
         row.setdefault("event.dataset", "json")
         row.setdefault("event.kind", "event")
         return row
+
+    def parse_group(self, records: Sequence[RawRecord]) -> pa.RecordBatch | None:
+        """A whole group of plain JSON records at once (see `json_columns`), or None."""
+        from custodes.normalise.batch import assemble
+        from custodes.normalise.json_columns import read_json_group
+
+        found = read_json_group(records, self.flavours)
+        if found is None:
+            return None
+        columns, fields, timestamps = found
+        return assemble(columns, fields, records, timestamps)
 
 
 def load_object(data: bytes) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from custodes.errors import ParseError
-from custodes.events import ParseFailure, RawRecord
-from custodes.normalise.batch import build_batch
+from custodes.events import EVENT_SCHEMA, ParseFailure, RawRecord
+from custodes.normalise.batch import build_batch, empty_batch
 from custodes.normalise.fields import timestamp_array
 
+#: Fewer records than this are not worth a group read.
+MIN_GROUP = 64
 #: The format a file reader gives records of a file no reader understands (see ingest.files).
 UNSUPPORTED = "unsupported"
 
@@ -60,13 +62,55 @@ class Normaliser:
         return None
 
     def normalise(self, records: Sequence[RawRecord]) -> tuple[pa.RecordBatch, list[ParseFailure]]:
-        """Parse every record: events as one batch, the rest as failures with their reasons."""
+        """Parse every record: events as one batch, the rest as failures with their reasons.
+
+        Events keep the order of their records. Records whose parser reads a group at once
+        (`parse_group`, e.g. plain JSON lines) are read that way when the group allows it.
+        """
+        chosen = [self.choose(record) for record in records]
+        grouped, rest = self.read_groups(records, chosen)
+        batch, failures, kept = self.read_one_by_one(records, chosen, rest)
+        if not grouped:
+            return batch, failures
+        if not kept and len(grouped) == 1:  # all of it read as one group: already in order
+            return grouped[0][1], failures
+        order = list(kept)
+        for indices, _ in grouped:
+            order.extend(indices)
+        table = pa.Table.from_batches([batch, *(part for _, part in grouped)], schema=EVENT_SCHEMA)
+        merged = table.take(sorted(range(len(order)), key=order.__getitem__)).combine_chunks()
+        return (merged.to_batches()[0] if merged.num_rows else empty_batch()), failures
+
+    def read_groups(
+        self, records: Sequence[RawRecord], chosen: Sequence[Parser | None]
+    ) -> tuple[list[tuple[list[int], pa.RecordBatch]], list[int]]:
+        """Batches read a group at a time (with the positions of their records) and the rest."""
+        groups: dict[int, list[int]] = {}
+        for index, parser in enumerate(chosen):
+            if parser is not None and hasattr(parser, "parse_group"):
+                groups.setdefault(id(parser), []).append(index)
+        grouped: list[tuple[list[int], pa.RecordBatch]] = []
+        taken: set[int] = set()
+        for indices in groups.values():
+            if len(indices) < MIN_GROUP:
+                continue
+            parse_group = getattr(chosen[indices[0]], "parse_group")  # noqa: B009
+            part = parse_group([records[index] for index in indices])
+            if part is not None:
+                grouped.append((indices, part))
+                taken.update(indices)
+        return grouped, [index for index in range(len(records)) if index not in taken]
+
+    def read_one_by_one(
+        self, records: Sequence[RawRecord], chosen: Sequence[Parser | None], positions: list[int]
+    ) -> tuple[pa.RecordBatch, list[ParseFailure], list[int]]:
+        """Parse the records at these positions one at a time: batch, failures, rows' positions."""
         rows: list[dict[str, Any]] = []
-        parsed: list[RawRecord] = []
+        kept: list[int] = []
         parser_names: list[str] = []
         failures: list[ParseFailure] = []
-        for record in records:
-            parser = self.choose(record)
+        for index in positions:
+            record, parser = records[index], chosen[index]
             if parser is None:
                 reason = unparsed_reason(record)
                 failures.append(ParseFailure(record, record.format or "auto", reason))
@@ -83,18 +127,19 @@ class Normaliser:
                 )
                 continue
             rows.append(row)
-            parsed.append(record)
+            kept.append(index)
             parser_names.append(parser.name)
         timestamps, bad = timestamp_array([row.get("@timestamp") for row in rows])
         if bad:  # a parser passed on a time string Arrow and fromisoformat both refuse
             for index in bad:
                 reason = f"unreadable time {rows[index]['@timestamp']!r}"
-                failures.append(ParseFailure(parsed[index], parser_names[index], reason))
-            keep = sorted(set(range(len(rows))) - set(bad))
-            rows = [rows[index] for index in keep]
-            parsed = [parsed[index] for index in keep]
-            timestamps = timestamps.take(keep)
-        return build_batch(rows, parsed, timestamps=timestamps), failures
+                failures.append(ParseFailure(records[kept[index]], parser_names[index], reason))
+            good = sorted(set(range(len(rows))) - set(bad))
+            rows = [rows[index] for index in good]
+            kept = [kept[index] for index in good]
+            timestamps = timestamps.take(good)
+        batch = build_batch(rows, [records[index] for index in kept], timestamps=timestamps)
+        return batch, failures, kept
 
 
 def may_start_with(parser: Parser, byte: int) -> bool:

@@ -1,0 +1,148 @@
+"""Plain JSON lines read as a group (Arrow) must give exactly what record-by-record gives."""
+
+from typing import Any
+
+import orjson
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from custodes.events import RawRecord
+from custodes.normalise import JsonParser, Normaliser, builtin_parsers
+
+
+class OneByOneJsonParser(JsonParser):
+    """The same parser without its group path."""
+
+    def parse_group(self, records: Any) -> pa.RecordBatch | None:
+        return None
+
+
+KEYS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "host.name",
+        "user.name",
+        "source.port",
+        "process.pid",
+        "event.dataset",
+        "message",
+        "CommandLine",
+        "ts",
+        "time",
+        "@timestamp",
+        "event.severity",
+        "x.y",
+    ]
+)
+SCALARS = st.one_of(
+    st.text(max_size=12),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["2024-03-01T10:00:00Z", "2024-03-01T10:00:00.123+02:00", "1709280000"]),
+    st.sampled_from([1709280000, 1709280000123, 2**31 + 5]),
+)
+VALUES = st.recursive(SCALARS, lambda inner: st.dictionaries(KEYS, inner, max_size=3), max_leaves=6)
+DOCUMENTS = st.dictionaries(KEYS, VALUES, max_size=8)
+
+
+def normalise_both(documents: list[dict[str, Any]]) -> tuple[Any, Any]:
+    records = [
+        RawRecord(orjson.dumps(document), origin="t", position=index)
+        for index, document in enumerate(documents)
+    ]
+    grouped = Normaliser([JsonParser()]).normalise(records)
+    single = Normaliser([OneByOneJsonParser()]).normalise(records)
+    return grouped, single
+
+
+KINDS = {
+    "text": st.text(max_size=10),
+    "integer": st.integers(min_value=-(2**40), max_value=2**40),
+    "boolean": st.booleans(),
+    "iso": st.sampled_from(["2024-03-01T10:00:00Z", "2024-03-01T10:00:00.5+02:00"]),
+    "epoch": st.sampled_from([1709280000, 1709280000123]),
+    "object": st.fixed_dictionaries(
+        {"name": st.text(max_size=5)}, optional={"id": st.integers(0, 9)}
+    ),
+}
+
+
+@st.composite
+def consistent_documents(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Documents whose keys keep one type each: the shape JSON lines from one source have."""
+    shape = draw(st.dictionaries(KEYS, st.sampled_from(sorted(KINDS)), min_size=1, max_size=6))
+    documents = []
+    for _ in range(draw(st.integers(64, 80))):
+        keys = draw(st.lists(st.sampled_from(sorted(shape)), unique=True))
+        documents.append({key: draw(st.one_of(st.none(), KINDS[shape[key]])) for key in keys})
+    return documents
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(consistent_documents())
+def test_group_read_of_consistent_lines_equals_record_by_record(
+    documents: list[dict[str, Any]],
+) -> None:
+    (batch, failures), (expected, expected_failures) = normalise_both(documents)
+    assert batch.to_pylist() == expected.to_pylist()
+    assert [(f.record.id, f.reason) for f in failures] == [
+        (f.record.id, f.reason) for f in expected_failures
+    ]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(DOCUMENTS, min_size=64, max_size=70))
+def test_group_read_equals_record_by_record(documents: list[dict[str, Any]]) -> None:
+    (batch, failures), (expected, expected_failures) = normalise_both(documents)
+    assert batch.to_pylist() == expected.to_pylist()
+    assert [(f.record.id, f.reason) for f in failures] == [
+        (f.record.id, f.reason) for f in expected_failures
+    ]
+
+
+def test_typical_lines_take_the_group_path() -> None:
+    documents = [
+        {
+            "@timestamp": f"2024-03-01T10:00:{index % 60:02d}Z",
+            "user": {"name": "alice"},
+            "process.pid": index,
+            "ok": True,
+        }
+        for index in range(100)
+    ]
+    records = [RawRecord(orjson.dumps(document)) for document in documents]
+    assert JsonParser().parse_group(records) is not None
+    (batch, _), (expected, _) = normalise_both(documents)
+    assert batch.to_pylist() == expected.to_pylist()
+    assert dict(batch.to_pylist()[5]["fields"]) == {
+        "@timestamp": "2024-03-01T10:00:05Z",
+        "ok": "true",
+        "process.pid": "5",
+        "user.name": "alice",
+    }
+
+
+def test_groups_with_flavours_or_lists_fall_back_and_keep_order() -> None:
+    lines = [b'{"a": 1}'] * 70 + [b'{"Event": {"System": {"EventID": 1}}}', b'{"l": [1, 2]}']
+    records = [RawRecord(line, position=index) for index, line in enumerate(lines)]
+    parser = builtin_parsers()
+    json_parser = next(p for p in parser if p.name == "json")
+    assert json_parser.parse_group(records) is None  # type: ignore[attr-defined]
+    batch, failures = Normaliser(parser).normalise(records)
+    assert failures == []
+    assert batch.column("event.id").to_pylist() == [record.id for record in records]
+    assert batch.column("event.dataset").to_pylist()[-2:] == ["windows", "json"]
+
+
+def test_mixed_batch_keeps_input_order() -> None:
+    lines = [b'{"a": 1}'] * 70
+    lines[10] = b"Jan  1 00:00:00 host prog: text"
+    lines[20] = b"not a log"
+    records = [RawRecord(line, position=index) for index, line in enumerate(lines)]
+    batch, failures = Normaliser(builtin_parsers()).normalise(records)
+    assert [failure.record.position for failure in failures] == [20]
+    expected = [record.id for record in records if record.position != 20]
+    assert batch.column("event.id").to_pylist() == expected
