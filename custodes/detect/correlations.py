@@ -2,11 +2,13 @@
 
 `Correlation.from_sigma` reads a resolved pySigma `SigmaCorrelationRule` (event_count,
 value_count, temporal, temporal_ordered; group-by, aliases, timespan, condition gt/gte/lt/lte/
-eq/neq or, for temporal types, an extended boolean condition over rule names).
+eq/neq or, for temporal types, an extended boolean condition over rule names). A range
+(`{gte: 3, lte: 5}`), which pySigma 2 refuses, is split by `split_range` before pySigma sees it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,19 +48,44 @@ def rule_key(rule: SigmaRule | SigmaCorrelationRule) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
-    """A correlation condition: `value <op> count`."""
+    """A correlation condition: `value <op> count`, and for a range `value <upper_op> upper`."""
 
     op: str
     count: float
+    upper_op: str | None = None
+    upper: float = 0.0
 
     def holds(self, value: float) -> bool:
         """Whether a measured value meets the condition."""
+        if self.upper_op is not None and not _OPERATORS[self.upper_op](value, self.upper):
+            return False
         return _OPERATORS[self.op](value, self.count)
 
     @property
     def is_monotone(self) -> bool:
         """True when more events can only help (gt, gte): it may fire before the window ends."""
-        return self.op in ("gt", "gte")
+        return self.op in ("gt", "gte") and self.upper_op is None
+
+
+def split_range(document: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, float] | None]:
+    """A rule document whose condition is a range (`{gte: 3, lte: 5}`), as pySigma 2 accepts it
+    (the lower bound only) and the upper bound we apply ourselves; other documents unchanged."""
+    correlation = document.get("correlation")
+    if not isinstance(correlation, dict) or not isinstance(correlation.get("condition"), dict):
+        return document, None
+    condition: dict[str, Any] = correlation["condition"]
+    lower = [op for op in ("gt", "gte") if op in condition]
+    upper = [op for op in ("lt", "lte") if op in condition]
+    if len(lower) != 1 or len(upper) != 1 or not isinstance(condition[upper[0]], int | float):
+        return document, None
+    kept = {key: value for key, value in condition.items() if key != upper[0]}
+    changed = {**document, "correlation": {**correlation, "condition": kept}}
+    return changed, (upper[0], float(condition[upper[0]]))
+
+
+def document_key(document: dict[str, Any]) -> str:
+    """The rule key (see `rule_key`) of a rule still in its YAML form."""
+    return str(document.get("id") or document.get("name") or document.get("title") or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +228,9 @@ def evaluate_expression(expression: Expression, present: set[int]) -> bool:
 
 
 def load_correlations(
-    rules: Sequence[SigmaCorrelationRule], known: Mapping[str, str] | None = None
+    rules: Sequence[SigmaCorrelationRule],
+    known: Mapping[str, str] | None = None,
+    upper_bounds: Mapping[str, tuple[str, float]] | None = None,
 ) -> tuple[list[Correlation], list[RuleError]]:
     """The correlations we can run, in dependency order, and the errors of the others.
 
@@ -215,6 +244,11 @@ def load_correlations(
     for rule in rules:
         try:
             correlation = Correlation.from_sigma(rule, known)
+            bound = (upper_bounds or {}).get(correlation.id)
+            if bound is not None:
+                lower = correlation.threshold
+                threshold = Threshold(lower.op, lower.count, bound[0], bound[1])
+                correlation = dataclasses.replace(correlation, threshold=threshold)
         except (RuleError, ValueError, AttributeError) as error:
             reason = error.reason if isinstance(error, RuleError) else str(error)
             errors.append(RuleError(reason, rule_id=rule_key(rule)))

@@ -17,13 +17,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import yaml
-from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 
 from custodes.detect.alerts import hits_to_alerts
 from custodes.detect.correlate import Correlator, FieldSources, same_name
-from custodes.detect.correlations import Correlation, load_correlations
+from custodes.detect.correlations import (
+    Correlation,
+    document_key,
+    load_correlations,
+    split_range,
+)
 from custodes.detect.matcher import Hit, Matcher
 from custodes.detect.rules import rule_files
 from custodes.errors import ConfigError, RuleError
@@ -155,17 +159,33 @@ def known_rules(matcher: Matcher) -> dict[str, str]:
 def load_correlation_rules(
     paths: Sequence[Path | str], matcher: Matcher
 ) -> tuple[list[Correlation], list[RuleError]]:
-    """The correlation rules under `paths` that can run on `matcher`'s rules, and the errors."""
+    """The correlation rules under `paths` that can run on `matcher`'s rules, and the errors.
+
+    Each correlation document is read on its own (its rules may live in other files: they
+    are resolved against the matcher's rules by id or name).
+    """
     sigma: list[SigmaCorrelationRule] = []
+    upper_bounds: dict[str, tuple[str, float]] = {}
     errors: list[RuleError] = []
     for path in correlation_files(paths):
         try:
-            collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"))
-        except (SigmaError, yaml.YAMLError, OSError, UnicodeDecodeError) as error:
+            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, OSError, UnicodeDecodeError) as error:
             errors.append(RuleError(" ".join(str(error).split()), path=str(path)))
             continue
-        sigma.extend(r for r in collection.rules if isinstance(r, SigmaCorrelationRule))
-    correlations, refused = load_correlations(sigma, known_rules(matcher))
+        for document in documents:
+            if not isinstance(document, dict) or "correlation" not in document:
+                continue
+            document, bound = split_range(document)
+            try:
+                sigma.append(SigmaCorrelationRule.from_dict(document))
+            except SigmaError as error:
+                key = document_key(document) or None
+                errors.append(RuleError(" ".join(str(error).split()), path=str(path), rule_id=key))
+                continue
+            if bound is not None:
+                upper_bounds[document_key(document)] = bound
+    correlations, refused = load_correlations(sigma, known_rules(matcher), upper_bounds)
     return correlations, errors + refused
 
 

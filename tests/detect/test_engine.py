@@ -229,3 +229,34 @@ def test_brute_force_completed_by_another_process(data_dir: Path, tmp_path: Path
     assert done.stdout.split() == ["2"]  # the burst (event_count) and the brute force
     with open_control(data_dir) as control:
         assert [alert.rule_id for alert in list_alerts(control)] == [BRUTE_FORCE_ID]
+
+
+RANGE_RULE = """
+title: A few failures, not a flood
+id: 3b1c2d4e-0000-4000-8000-00000000a11e
+level: medium
+correlation:
+  type: event_count
+  rules: 1f0b7f3e-5a8e-4d8c-9f51-0e0f6f0a4625
+  group-by: [IpAddress]
+  timespan: 1m
+  condition: {gte: 3, lte: 5}
+"""
+
+
+def test_range_condition_fires_only_inside_the_range(control: Control, tmp_path: Path) -> None:
+    rules = rules_file(tmp_path, SINGLE_RULE)
+    (rules.parent / "range.yml").write_text(RANGE_RULE)  # pySigma 2 refuses it: kept apart
+    detection = open_detection(control, [rules.parent])
+    assert detection.refused == []
+    [correlation] = detection.correlations
+    assert (correlation.threshold.op, correlation.threshold.upper_op) == ("gte", "lte")
+    rows = [logon(4625, "10.0.0.1", T0 + timedelta(seconds=i), n=i) for i in range(2)]
+    rows += [logon(4625, "10.0.0.2", T0 + timedelta(seconds=i), n=10 + i) for i in range(4)]
+    rows += [logon(4625, "10.0.0.3", T0 + timedelta(seconds=i), n=20 + i) for i in range(7)]
+    detection.process(events_batch(rows))
+    assert list_alerts(control) == []  # a range is judged when its window has closed
+    detection.process(events_batch([logon(4624, "10.9.9.9", T0 + timedelta(minutes=5))], "z"))
+    [alert] = list_alerts(control)
+    assert alert.details["group_by"] == {"IpAddress": "10.0.0.2"}
+    assert alert.count == 4
