@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from custodes.demo.hosts import Context, logon_ids
-from custodes.demo.organisation import DOMAIN_SID, NETBIOS
+from custodes.demo.organisation import DOMAIN, DOMAIN_SID, NETBIOS
 from custodes.demo.programs import EXPLORER
 from custodes.demo.schedule import HOUR, Day, spread
 from custodes.demo.timeline import MICROS, Stream
@@ -16,6 +16,7 @@ from custodes.demo.windows import (
     SECURITY,
     SPECIAL_PRIVILEGES,
     emit,
+    emit_one,
     escape,
 )
 
@@ -193,3 +194,77 @@ def service_accounts(day: Day, ctx: Context, rng: np.random.Generator, stream: S
     ends = times + rng.integers(1, 20, len(plan)) * MINUTE
     logoffs = [(sid, row[2], logon, 3) for row, sid, logon in zip(plan, sids, ids, strict=True)]
     emit(stream, LOGOFF, ends, targets, computers, logoffs, SECURITY)
+
+
+def directory_changes(day: Day, ctx: Context, stream: Stream, keep_enabled: set[str]) -> None:
+    """Joiners' accounts created (4720, 4722) at 08:05; leavers' disabled (4725) at 17:30 and
+    deleted (4726) 30 days later, by the first administrator on the first domain controller.
+    Accounts in `keep_enabled` are the planted failures: nobody disables or deletes them."""
+    org = ctx.org
+    admin = next(p for p in org.people if p.admin_account)
+    dc = org.hosts_by_role("dc")[0]
+    subject = {
+        "SubjectUserSid": f"{admin.sid}0",
+        "SubjectUserName": admin.admin_account,
+        "SubjectDomainName": NETBIOS,
+        "SubjectLogonId": "0x7a41c",
+    }
+    for person in org.people:
+        target = {
+            "TargetUserName": person.account,
+            "TargetDomainName": NETBIOS,
+            "TargetSid": person.sid,
+        }
+        if person.start_date == day.date:
+            created = {
+                **target,
+                **subject,
+                "PrivilegeList": "-",
+                "SamAccountName": person.account,
+                "DisplayName": person.name,
+                "UserPrincipalName": f"{person.account}@{DOMAIN}",
+                "HomeDirectory": "-",
+                "HomePath": "-",
+                "ScriptPath": "-",
+                "ProfilePath": "-",
+                "UserWorkstations": "-",
+                "PasswordLastSet": "%%1794",
+                "AccountExpires": "%%1794",
+                "PrimaryGroupId": "513",
+                "AllowedToDelegateTo": "-",
+                "OldUacValue": "0x0",
+                "NewUacValue": "0x15",
+                "UserAccountControl": "\r\n\t\t%%2080\r\n\t\t%%2082\r\n\t\t%%2084",
+                "UserParameters": "%%1793",
+                "SidHistory": "-",
+                "LogonHours": "%%1797",
+            }
+            emit_one(stream, day.start + 8 * HOUR + 5 * MINUTE, dc, 4720, SECURITY, created)
+            emit_one(
+                stream,
+                day.start + 8 * HOUR + 5 * MINUTE + MICROS,
+                dc,
+                4722,
+                SECURITY,
+                {**target, **subject},
+            )
+        if person.account in keep_enabled:
+            continue
+        if person.separation_date == day.date:
+            emit_one(
+                stream,
+                day.start + 17 * HOUR + 30 * MINUTE,
+                dc,
+                4725,
+                SECURITY,
+                {**target, **subject},
+            )
+        if org.deleted_on(person) == day.date:
+            emit_one(
+                stream,
+                day.start + 9 * HOUR + 12 * MINUTE,
+                dc,
+                4726,
+                SECURITY,
+                {**target, **subject, "PrivilegeList": "-"},
+            )

@@ -69,7 +69,7 @@ def generate(out: Path, settings: DemoSettings = DemoSettings()) -> dict[str, An
         day.remote[np.isin(day.present, list(abroad))] = True  # abroad means over the VPN
         assigned = vpn_day(day, streams.vpn, org.people, day_rng, abroad)
         client_ips = np.where(day.remote, assigned, workstation_ips[day.present])
-        windows_day(day, ctx, day_rng, streams.windows, client_ips)
+        windows_day(day, ctx, day_rng, streams.windows, client_ips, facts.enabled_after_separation)
         hosts = [f"WS-{int(person):05d}" for person in day.present.tolist()]
         proxy_day(day, streams.proxy, ctx.accounts[day.present], hosts, client_ips, day_rng)
         countries = {

@@ -11,6 +11,7 @@ DOMAIN = "agency.example"
 NETBIOS = "AGENCY"
 DOMAIN_SID = "S-1-5-21-3623811015-3361044348-30300820"
 HOME_COUNTRY = "US"
+DELETE_AFTER_DAYS = 30  # a leaver's account is disabled on the day and deleted this much later
 
 DEPARTMENTS = (
     "Office of the Director",
@@ -157,6 +158,12 @@ class Organisation:
         if person.start_date > day:
             return False
         return person.separation_date is None or person.separation_date > day
+
+    def deleted_on(self, person: Person) -> date | None:
+        """When a leaver's directory account is deleted (30 days after separation)."""
+        if person.separation_date is None:
+            return None
+        return person.separation_date + timedelta(days=DELETE_AFTER_DAYS)
 
     @property
     def end(self) -> date:

@@ -9,7 +9,7 @@ import numpy as np
 
 from custodes.demo.cases import anyone, logon_data, mobile_checkins, pick, privileges
 from custodes.demo.mobile import set_device
-from custodes.demo.organisation import NETBIOS, Organisation, Person, Trip
+from custodes.demo.organisation import DELETE_AFTER_DAYS, NETBIOS, Organisation, Person, Trip
 from custodes.demo.output import Streams
 from custodes.demo.schedule import HOUR, Day
 from custodes.demo.truth import Facts, Planted, posture
@@ -38,6 +38,12 @@ def accounts(
     ]
     departed = pick(former, rng, taken)
     facts.enabled_after_separation.add(departed.account)
+    for person in former:  # one ordinary leaver whose account is deleted (4726) on day two
+        if person.index not in taken:
+            gap = DELETE_AFTER_DAYS - min(1, org.days - 1)
+            person.separation_date = org.start - timedelta(days=gap)
+            taken.add(person.index)
+            break
     current = [
         p
         for p in org.people

@@ -107,7 +107,9 @@ def directory(org: Organisation, facts: Facts, exported_at: str) -> dict[str, An
         gone = separated is not None and separated <= org.end
         enabled = not gone or person.account in facts.enabled_after_separation
         last = min(org.end, separated - timedelta(days=1)) if separated else org.end
-        if person.start_date > org.end:
+        deleted = org.deleted_on(person)
+        kept = person.account in facts.enabled_after_separation
+        if person.start_date > org.end or (deleted is not None and deleted <= org.end and not kept):
             continue
         groups = ["Domain Users", f"GG-{person.department.replace(' ', '-')}"]
         groups += person.extra_groups

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from custodes.demo.administration import admins, service_accounts
+from custodes.demo.administration import admins, directory_changes, service_accounts
 from custodes.demo.hosts import Context, logon_ids
 from custodes.demo.organisation import NETBIOS
 from custodes.demo.programs import SVCHOST, sysmon
@@ -25,10 +25,16 @@ MINUTE = 60 * MICROS
 
 
 def windows_day(
-    day: Day, ctx: Context, rng: np.random.Generator, stream: Stream, client_ips: np.ndarray
+    day: Day,
+    ctx: Context,
+    rng: np.random.Generator,
+    stream: Stream,
+    client_ips: np.ndarray,
+    keep_enabled: set[str],
 ) -> None:
     """Queue a day's normal Windows events; `client_ips[i]` is where present person i works from."""
     service_accounts(day, ctx, rng, stream)
+    directory_changes(day, ctx, stream, keep_enabled)
     people = day.present
     if people.size == 0:
         return

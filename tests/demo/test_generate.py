@@ -179,3 +179,20 @@ def test_travellers_connect_from_the_country_of_their_trip(tmp_path: Path) -> No
             assert (country in trip["countries"]) == inside, (trip, line)
             checked += inside
     assert checked >= 2
+
+
+def test_directory_changes_agree_with_the_directory_export(tiny_demo: Path) -> None:
+    accounts = {
+        a["sam_account_name"]: a
+        for a in read_json(tiny_demo / "reference" / "accounts.json")["accounts"]
+    }
+    changes: dict[int, list[str]] = {4720: [], 4725: [], 4726: []}
+    for line in (tiny_demo / "telemetry" / "windows.jsonl").read_bytes().splitlines():
+        event = orjson.loads(line)["Event"]
+        code = event["System"]["EventID"]  # a dict when it carries Qualifiers (7045)
+        if isinstance(code, int) and code in changes:
+            changes[code].append(event["EventData"]["TargetUserName"])
+    assert changes[4726], "a leaver's account is deleted during the window"
+    assert all(accounts[name]["enabled"] for name in changes[4720])
+    assert not any(accounts[name]["enabled"] for name in changes[4725] if name in accounts)
+    assert not any(name in accounts for name in changes[4726])
