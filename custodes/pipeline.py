@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from custodes.ingest.wal import Cursor, WriteAheadLog, fsync_directory, read_seg
 from custodes.ledger import Ledger
 from custodes.normalise import Normaliser
 from custodes.plugins import Registry, load
-from custodes.store.lake import EventLedger, write_events
+from custodes.store.lake import EventLedger, lake_files, write_lake_files
 from custodes.store.quarantine import (
     QUARANTINE_SCHEMA,
     failures_batch,
@@ -60,7 +61,7 @@ class Pipeline:
         node: str = "node0",
         ledger: EventLedger | None = None,
         registry: Registry | None = None,
-        max_segment_bytes: int = 128 << 20,
+        max_segment_bytes: int = 64 << 20,
     ) -> None:
         self.data_dir = data_dir
         self.normaliser = normaliser
@@ -74,6 +75,8 @@ class Pipeline:
         self.flush_lock = threading.Lock()
         self.pending: queue.Queue[Path | None] = queue.Queue()
         self.flush_error: BaseException | None = None
+        #: Seconds spent per step, for benchmarks and `custodes ingest --timings`.
+        self.seconds = dict.fromkeys(("normalise", "wal", "detect", "lake", "ledger"), 0.0)
         for segment in self.wal.segments():  # a crash left these: move them into the lake now
             self.move_segment(segment)
         self.cursors = dict(self.wal.state.cursors)
@@ -88,8 +91,10 @@ class Pipeline:
         cursors: Sequence[Cursor] = (),
     ) -> SubmitResult:
         """Normalise and commit a batch with the sources' cursors; durable when this returns."""
+        started = time.perf_counter()
         events, failures = self.normaliser.normalise(records)
         failed = failures_batch(failures, datetime.now(UTC))
+        self.seconds["normalise"] += time.perf_counter() - started
         self.commit(events, failed, [cursor, *cursors] if cursor is not None else cursors)
         return SubmitResult(stored=events.num_rows, quarantined=failed.num_rows)
 
@@ -98,14 +103,18 @@ class Pipeline:
     ) -> None:
         """Append already-normalised events and failures to the WAL, then tell `on_commit`."""
         self.raise_flush_error()
+        started = time.perf_counter()
         with self.lock:
             self.wal.append(events, failures, cursors)
             self.cursors.update(cursors)
             if self.wal.is_full():
                 self.pending.put(self.wal.roll())
+        logged = time.perf_counter()
+        self.seconds["wal"] += logged - started
         if events.num_rows:
             for listener in self.on_commit:
                 listener(events)
+            self.seconds["detect"] += time.perf_counter() - logged
 
     def cursor(self, key: str) -> int | None:
         """The last committed position for a cursor key (None when never seen)."""
@@ -169,8 +178,16 @@ class Pipeline:
                 [frame.failures for frame in frames if frame.failures.num_rows],
                 schema=QUARANTINE_SCHEMA,
             )
-            write_events(self.data_dir, events, node=self.node, seq=seq, ledger=self.ledger)
+            started = time.perf_counter()
+            files = lake_files(events, node=self.node, seq=seq)
+            write_lake_files(self.data_dir, files)
             write_failures(self.data_dir, failures, node=self.node, seq=seq)
+            written = time.perf_counter()
+            self.seconds["lake"] += written - started
+            if self.ledger is not None:
+                for relative, part in files:
+                    self.ledger.record(relative, part)
+                self.seconds["ledger"] += time.perf_counter() - written
             state = self.wal.state
             for frame in frames:
                 state.cursors.update(frame.cursors)
@@ -184,7 +201,7 @@ def open_pipeline(
     registry: Registry | None = None,
     node: str = "node0",
     detect: bool = True,
-    max_segment_bytes: int = 128 << 20,
+    max_segment_bytes: int = 64 << 20,
     rules: Sequence[Path] = (),
     ledger: bool = True,
 ) -> Pipeline:

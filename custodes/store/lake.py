@@ -24,6 +24,8 @@ LAKE_DIR = "lake"
 UNKNOWN_DATASET = "unknown"
 ROW_GROUP_ROWS = 128 * 1024
 WRITER_THREADS = 8
+#: Columns whose values are (nearly) unique per event: dictionary encoding only costs there.
+UNIQUE_COLUMNS = frozenset({"event.id", "event.original", "message", "data"})
 UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -51,7 +53,9 @@ def partitions(table: pa.Table) -> list[tuple[str, str, pa.Table]]:
     datasets = pc.fill_null(table["event.dataset"], UNKNOWN_DATASET)
     days = pc.cast(table["@timestamp"], pa.date32())
     keyed = table.append_column("__dataset", datasets).append_column("__day", days)
-    ordered = keyed.sort_by([("__dataset", "ascending"), ("@timestamp", "ascending")])
+    order = pc.sort_indices(keyed, [("__dataset", "ascending"), ("@timestamp", "ascending")])
+    in_order = np.array_equal(order.to_numpy(), np.arange(len(order)))
+    ordered = keyed if in_order else keyed.take(order)  # logs mostly arrive in time order
     dataset_codes = pc.dictionary_encode(ordered["__dataset"]).combine_chunks().indices.to_numpy()
     day_numbers = ordered["__day"].combine_chunks().cast(pa.int32()).to_numpy()
     changes = np.flatnonzero(
@@ -68,6 +72,19 @@ def partitions(table: pa.Table) -> list[tuple[str, str, pa.Table]]:
     return parts
 
 
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary-encoding: all but the ones unique (or nearly) per event."""
+    names = []
+    for field in schema:
+        if field.name in UNIQUE_COLUMNS:
+            continue
+        if pa.types.is_map(field.type):
+            names += [f"{field.name}.key_value.key", f"{field.name}.key_value.value"]
+        else:
+            names.append(field.name)
+    return names
+
+
 def write_parquet(path: Path, table: pa.Table) -> None:
     """Write a Parquet file durably under its final name (temp name, fsync, rename, fsync dir)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +95,7 @@ def write_parquet(path: Path, table: pa.Table) -> None:
         compression="zstd",
         row_group_size=ROW_GROUP_ROWS,
         write_page_index=True,
+        use_dictionary=dictionary_columns(table.schema),
     )
     descriptor = os.open(temporary, os.O_RDONLY)
     try:
@@ -86,6 +104,29 @@ def write_parquet(path: Path, table: pa.Table) -> None:
         os.close(descriptor)
     os.replace(temporary, path)
     fsync_directory(path.parent)
+
+
+def lake_files(table: pa.Table, *, node: str, seq: int) -> list[tuple[str, pa.Table]]:
+    """One segment's events as (path relative to data_dir, rows) per dataset and day."""
+    return [
+        (f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet", part)
+        for dataset, day, part in partitions(table)
+    ]
+
+
+def write_lake_files(data_dir: Path, files: list[tuple[str, pa.Table]]) -> None:
+    """Write the files that do not exist yet (a replay after a crash finds some written).
+
+    They are written in parallel threads: Parquet encoding and fsync release the GIL, and a
+    segment spanning many days would otherwise wait on one fsync after another.
+    """
+    missing = [(data_dir / relative, part) for relative, part in files]
+    missing = [(path, part) for path, part in missing if not path.exists()]
+    if len(missing) > 1:
+        with ThreadPoolExecutor(max_workers=min(WRITER_THREADS, len(missing))) as pool:
+            list(pool.map(lambda item: write_parquet(*item), missing))
+    elif missing:
+        write_parquet(*missing[0])
 
 
 def write_events(
@@ -98,23 +139,12 @@ def write_events(
 ) -> list[str]:
     """Write one segment's events into the lake; returns the files' paths relative to data_dir.
 
-    Partitions are written in parallel threads (Parquet encoding and fsync release the GIL, and
-    a segment spanning many days would otherwise wait on one fsync after another). A file that
-    already exists (a replay after a crash) is not written again, but the ledger is told again:
-    it ignores paths it knows. The ledger hears of each file only once it is durable.
+    The ledger hears of each file once it is durable, also of files a replay found already
+    written (it ignores paths it knows).
     """
-    parts = [
-        (f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet", part)
-        for dataset, day, part in partitions(table)
-    ]
-    missing = [(data_dir / relative, part) for relative, part in parts]
-    missing = [(path, part) for path, part in missing if not path.exists()]
-    if len(missing) > 1:
-        with ThreadPoolExecutor(max_workers=min(WRITER_THREADS, len(missing))) as pool:
-            list(pool.map(lambda item: write_parquet(*item), missing))
-    elif missing:
-        write_parquet(*missing[0])
+    files = lake_files(table, node=node, seq=seq)
+    write_lake_files(data_dir, files)
     if ledger is not None:
-        for relative, part in parts:
+        for relative, part in files:
             ledger.record(relative, part)
-    return [relative for relative, _ in parts]
+    return [relative for relative, _ in files]
