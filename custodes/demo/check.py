@@ -177,12 +177,13 @@ def check(
     evidence = planted_event_ids(data_dir, scenarios)
     linked: dict[str, list[dict[str, Any]]] = {scenario["id"]: [] for scenario in scenarios}
     unlinked: list[dict[str, Any]] = []
+    near_misses = {s["id"] for s in scenarios if s["kind"] == "near-miss"}
     for alert in alerts:
         ids = set(alert.get("event_ids") or ())
         owners = [s["id"] for s in scenarios if ids & evidence[s["id"]] or fits(alert, s)]
         for owner in owners:
             linked[owner].append(alert)
-        if not [owner for owner in owners if not owner.endswith("near-miss")]:
+        if not set(owners) - near_misses:  # an alert on a near miss is a false positive
             unlinked.append(alert)
     verdicts = [verdict(s, linked[s["id"]], evidence[s["id"]], data_dir) for s in scenarios]
     informational = [a for a in unlinked if a.get("level") == "informational"]
