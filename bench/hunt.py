@@ -22,11 +22,13 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from custodes.detect import load_matcher  # noqa: E402
+from custodes.detect.hunt import gather  # noqa: E402
 from custodes.detect.regression import evtx_records  # noqa: E402
 from custodes.events import RawRecord  # noqa: E402
 from custodes.normalise import Normaliser  # noqa: E402
@@ -57,11 +59,26 @@ def sample_events() -> pa.Table:
 
 
 def write_lake(data_dir: Path, base: pa.Table, events: int) -> int:
-    """Replicate the samples into a lake of at least `events` events."""
+    """Replicate the samples into a lake of at least `events` events.
+
+    The samples span hundreds of days; copies are moved onto one day (keeping the time of day),
+    so the lake has files of realistic size rather than thousands of tiny ones.
+    """
+    stamps = base.column("@timestamp").cast(pa.int64())
+    micros_per_day = 86_400_000_000
+    day = 20_454 * micros_per_day  # 2026-01-01
+    whole_days = pc.multiply(pc.divide(stamps, micros_per_day), micros_per_day)  # integer division
+    moved = pc.add(pc.subtract(stamps, whole_days), day)
+    base = base.set_column(
+        base.schema.get_field_index("@timestamp"),
+        "@timestamp",
+        moved.cast(base.schema.field("@timestamp").type),
+    )
+    chunk = pa.concat_tables([base] * max(1, min(8, events // max(base.num_rows, 1))))
     written = seq = 0
     while written < events:
-        write_events(data_dir, base, node="bench", seq=seq)
-        written += base.num_rows
+        write_events(data_dir, chunk, node="bench", seq=seq)
+        written += chunk.num_rows
         seq += 1
     return written
 
@@ -76,7 +93,7 @@ def hunt_all(data_dir: Path, matcher: object) -> tuple[float, int, Counter[str]]
     begin = time.perf_counter()
     rows = 0
     fired: Counter[str] = Counter()
-    for batch in iter_batches(data_dir):
+    for batch in gather(iter_batches(data_dir)):
         rows += batch.num_rows
         for hit in matcher.match(batch):  # type: ignore[attr-defined]
             fired[hit.rule.title] += len(hit.rows)

@@ -24,17 +24,18 @@ from custodes.events import CORE_NAMES, FIELDS_COLUMN
 
 Mask = np.ndarray  # numpy bool array over the rows of a batch
 EMPTY = np.zeros(0, dtype=np.int64)
+#: A source meaning every value of the `fields` map (what keywords search besides `message`).
+ALL_VALUES = "fields.*"
 
 
 class Entries(NamedTuple):
-    """The `fields` map of a batch, flattened: entries grouped by key, values as codes."""
+    """The `fields` map of a batch, flattened: entries grouped by key."""
 
     lookup: dict[str, int]  # key -> key code
     bounds: np.ndarray  # entries of key code k: order[bounds[k]:bounds[k + 1]]
     order: np.ndarray
     rows: np.ndarray  # entry -> row
-    codes: np.ndarray  # entry -> value code (-1: null)
-    dictionary: pa.Array  # value code -> text
+    items: pa.Array  # entry -> value
 
 
 class Segment(NamedTuple):
@@ -43,6 +44,7 @@ class Segment(NamedTuple):
     rows: np.ndarray
     codes: np.ndarray
     dictionary: pa.Array
+    name: str = ""  # set when the segment is the whole column: every value of it occurs
 
 
 class BatchView:
@@ -55,39 +57,67 @@ class BatchView:
         self._entries: Entries | None = None
         self._columns: dict[str, tuple[np.ndarray, np.ndarray, pa.Array]] = {}
         self._lowered: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        self._grouped: dict[str, RowsByValue] = {}
 
     def entries(self) -> Entries:
-        """The `fields` map flattened and dictionary-encoded, entries grouped by key."""
+        """The `fields` map flattened, entries grouped by key (values stay as they are)."""
         if self._entries is None:
             column = self.batch.column(FIELDS_COLUMN) if FIELDS_COLUMN in self.names else None
             if column is None or len(column) == 0:
-                self._entries = Entries({}, EMPTY, EMPTY, EMPTY, EMPTY, pa.array([], pa.string()))
+                self._entries = Entries({}, EMPTY, EMPTY, EMPTY, pa.array([], pa.string()))
                 return self._entries
             offsets = column.offsets.to_numpy()
             start, end = int(offsets[0]), int(offsets[-1])
             keys = pc.dictionary_encode(column.keys.slice(start, end - start))
             key_codes = keys.indices.to_numpy()
+            if len(keys.dictionary) < 2**15:  # numpy sorts 16-bit integers by radix: much faster
+                key_codes = key_codes.astype(np.int16)
             order = np.argsort(key_codes, kind="stable")
             bounds = np.concatenate(
                 ([0], np.cumsum(np.bincount(key_codes, minlength=len(keys.dictionary))))
             )
-            items = pc.dictionary_encode(column.items.slice(start, end - start))
-            item_codes = items.indices.fill_null(-1).to_numpy()
             entry_rows = np.repeat(np.arange(self.rows), np.diff(offsets))
             lookup = {name: code for code, name in enumerate(keys.dictionary.to_pylist())}
-            self._entries = Entries(lookup, bounds, order, entry_rows, item_codes, items.dictionary)
+            items = column.items.slice(start, end - start)
+            self._entries = Entries(lookup, bounds, order, entry_rows, items)
         return self._entries
 
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-        """A core column dictionary-encoded: rows with a value, their codes, the dictionary."""
+        """A source over the whole batch, dictionary-encoded: rows with a value, codes, values."""
         if name not in self._columns:
-            column = self.batch.column(name)
-            if not pa.types.is_string(column.type):
-                column = column.cast(pa.string())
+            if name == ALL_VALUES:
+                entries = self.entries()
+                all_rows = entries.rows
+                column = entries.items
+            elif name in CORE_NAMES or (name in self.names and name != FIELDS_COLUMN):
+                if name not in self.names:
+                    found = (EMPTY, EMPTY, pa.array([], pa.string()))
+                    self._columns[name] = found
+                    return found
+                column = self.batch.column(name)
+                if not pa.types.is_string(column.type):
+                    column = column.cast(pa.string())
+                all_rows = None
+            else:
+                entries = self.entries()
+                code = entries.lookup.get(name)
+                if code is None:
+                    found = (EMPTY, EMPTY, pa.array([], pa.string()))
+                    self._columns[name] = found
+                    return found
+                positions = entries.order[entries.bounds[code] : entries.bounds[code + 1]]
+                all_rows = entries.rows[positions]
+                column = entries.items.take(pa.array(positions))
             encoded = pc.dictionary_encode(column)
+            if encoded.indices.null_count == 0:  # the usual case: no copies to skip nulls
+                codes = encoded.indices.to_numpy()
+                rows = np.arange(len(codes)) if all_rows is None else all_rows
+                self._columns[name] = (rows, codes, encoded.dictionary)
+                return self._columns[name]
             codes = encoded.indices.fill_null(-1).to_numpy()
-            rows = np.flatnonzero(codes >= 0)
-            self._columns[name] = (rows, codes[rows], encoded.dictionary)
+            present = np.flatnonzero(codes >= 0)
+            rows = present if all_rows is None else all_rows[present]
+            self._columns[name] = (rows, codes[present], encoded.dictionary)
         return self._columns[name]
 
     def lowered(self, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -99,23 +129,21 @@ class BatchView:
             self._lowered[name] = (segment.rows, inverse, texts)
         return self._lowered[name]
 
+    def rows_by_value(self, segment: Segment) -> RowsByValue:
+        """A whole column's rows grouped by value (kept for the other tests of this batch)."""
+        if segment.name not in self._grouped:
+            self._grouped[segment.name] = RowsByValue(
+                segment.rows, segment.codes, len(segment.dictionary)
+            )
+        return self._grouped[segment.name]
+
     def source(self, name: str, wanted: Mask) -> Segment:
         """Rows (among `wanted`) where a source has a value, with their codes."""
-        if name in CORE_NAMES or (name in self.names and name != FIELDS_COLUMN):
-            if name not in self.names:
-                return Segment(EMPTY, EMPTY, pa.array([], pa.string()))
-            rows, codes, dictionary = self.column(name)
-            keep = wanted[rows]
-            return Segment(rows[keep], codes[keep], dictionary)
-        entries = self.entries()
-        code = entries.lookup.get(name)
-        if code is None:
-            return Segment(EMPTY, EMPTY, entries.dictionary)
-        positions = entries.order[entries.bounds[code] : entries.bounds[code + 1]]
-        rows = entries.rows[positions]
-        codes = entries.codes[positions]
-        keep = wanted[rows] & (codes >= 0)
-        return Segment(rows[keep], codes[keep], entries.dictionary)
+        rows, codes, dictionary = self.column(name)
+        keep = wanted[rows]
+        if keep.all():
+            return Segment(rows, codes, dictionary, name)
+        return Segment(rows[keep], codes[keep], dictionary)
 
     def segments(self, sources: Sequence[str], wanted: Mask) -> list[Segment]:
         """A Sigma field read from its sources, first present wins per row."""
@@ -173,7 +201,7 @@ class FieldPlan:
         segments = view.segments(self.sources, wanted)
         found_rows: dict[int, list[np.ndarray]] = {}
         for segment in segments:
-            self.evaluate_segment(segment, found_rows)
+            self.evaluate_segment(view, segment, found_rows)
         for index, test in self.others:
             if test.kind in ("null", "exists", "fieldref"):
                 other = self.references.get(test.value, (test.value,))
@@ -186,10 +214,15 @@ class FieldPlan:
                 mask[rows] = True
             out[index] = mask
 
-    def evaluate_segment(self, segment: Segment, found_rows: dict[int, list[np.ndarray]]) -> None:
+    def evaluate_segment(
+        self, view: BatchView, segment: Segment, found_rows: dict[int, list[np.ndarray]]
+    ) -> None:
         """Run the value tests over the distinct values of one segment."""
-        distinct_codes, inverse = distinct(segment)
-        dictionary = segment.dictionary.take(pa.array(distinct_codes))
+        if segment.name:
+            dictionary, inverse = segment.dictionary, segment.codes
+        else:
+            distinct_codes, inverse = distinct(segment)
+            dictionary = segment.dictionary.take(pa.array(distinct_codes))
         hits: dict[int, list[int]] = {}
         if self.equals or self.automaton is not None:
             self.scan(pc.utf8_lower(dictionary).to_pylist(), hits)
@@ -203,6 +236,15 @@ class FieldPlan:
                 found = value_test(test, dictionary)
                 if found is not None:
                     by_test[index] = found
+        if len(by_test) > 4 and len(inverse) > 8 * len(dictionary):
+            rows_of = (
+                view.rows_by_value(segment)
+                if segment.name
+                else RowsByValue(segment.rows, inverse, len(dictionary))
+            )
+            for index, flags in by_test.items():
+                found_rows.setdefault(index, []).append(rows_of.rows(np.flatnonzero(flags)))
+            return
         for index, flags in by_test.items():
             rows = segment.rows[flags[inverse]]
             if len(rows):
@@ -230,6 +272,28 @@ class FieldPlan:
                         or (kind == "endswith" and end == last)
                     ):
                         hits.setdefault(index, []).append(position)
+
+
+class RowsByValue:
+    """Rows grouped by distinct value, so a test's rows cost what it matched, not the segment."""
+
+    def __init__(self, rows: np.ndarray, inverse: np.ndarray, values: int) -> None:
+        keys = inverse.astype(np.uint16) if values < 2**16 else inverse
+        self.order = rows[np.argsort(keys, kind="stable")]
+        counts = np.bincount(inverse, minlength=values)
+        self.starts = np.concatenate(([0], np.cumsum(counts)))
+        self.counts = counts
+
+    def rows(self, values: np.ndarray) -> np.ndarray:
+        """The rows holding any of these distinct values."""
+        lengths = self.counts[values]
+        total = int(lengths.sum())
+        if total == 0:
+            return EMPTY
+        shift = np.repeat(
+            self.starts[values] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths
+        )
+        return self.order[shift + np.arange(total)]
 
 
 def distinct(segment: Segment) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,10 @@ from custodes.detect.evaluate import BatchView, FieldPlan, Mask
 from custodes.detect.mapping import Alternative, Logsource, Mapping, load_mapping
 from custodes.detect.rules import RuleInfo
 from custodes.errors import RuleError
+from custodes.events import CORE_NAMES, EVENT_SCHEMA, FIELDS_COLUMN
 
+#: Columns alerts are made of (see hits_to_alerts).
+ALERT_COLUMNS = ("@timestamp", "event.id", "host.name", "user.name")
 #: Evaluation results: None = no row, ALL = every row of the group, else a row mask.
 ALL = True
 Result = Any  # Mask | ALL | None; Any keeps numpy's operator typing out of the way
@@ -29,33 +32,25 @@ class Hit:
 
 
 class RuleGroup:
-    """The rules of one logsource: their tests, gathered per field, and their conditions."""
+    """The rules of one logsource and their conditions over the matcher's shared tests."""
 
     def __init__(
-        self, logsource: Logsource, rules: Sequence[CompiledRule], mapping: Mapping
+        self,
+        logsource: Logsource,
+        rules: Sequence[CompiledRule],
+        mapping: Mapping,
+        index: dict[tuple[tuple[str, ...], Test], int],
     ) -> None:
         self.logsource = logsource
         self.rules = list(rules)
-        index: dict[Test, int] = {}
-        self.conditions = [number_tests(rule.condition, index) for rule in self.rules]
-        per_field: dict[str, list[tuple[int, Test]]] = {}
-        for test, position in index.items():
-            per_field.setdefault(test.field, []).append((position, test))
-        self.fields = []
-        for name, tests in per_field.items():
-            plan = FieldPlan(logsource.sources(name, mapping.default_fields), tests)
-            plan.references = {
-                t.value: logsource.sources(t.value, mapping.default_fields)
-                for _, t in tests
-                if t.kind == "fieldref"
-            }
-            self.fields.append(plan)
 
-    def match(self, view: BatchView, wanted: Mask) -> list[Hit]:
+        def where(test: Test) -> tuple[tuple[str, ...], Test]:
+            return (logsource.sources(test.field, mapping.default_fields), test)
+
+        self.conditions = [number_tests(rule.condition, index, where) for rule in self.rules]
+
+    def match(self, results: dict[int, Mask], wanted: Mask) -> list[Hit]:
         """The rules of this group that match rows among `wanted`."""
-        results: dict[int, Mask] = {}
-        for plan in self.fields:
-            plan.evaluate(view, wanted, results)
         hits = []
         for rule, condition in zip(self.rules, self.conditions, strict=True):
             result = evaluate(condition, results)
@@ -69,7 +64,11 @@ class RuleGroup:
 
 
 class Matcher:
-    """Every compiled rule, ready to match batches of the event schema."""
+    """Every compiled rule, ready to match batches of the event schema.
+
+    Rules are grouped by logsource (a batch only meets the groups whose events it holds);
+    tests are shared across groups by (field sources, test), so each is answered once.
+    """
 
     def __init__(
         self,
@@ -84,19 +83,62 @@ class Matcher:
         for rule in self.rules:
             logsource = self.mapping.logsource_for(rule.product, rule.category, rule.service)
             by_logsource.setdefault(logsource.name, (logsource, []))[1].append(rule)
-        self.groups = [RuleGroup(ls, group, self.mapping) for ls, group in by_logsource.values()]
+        index: dict[tuple[tuple[str, ...], Test], int] = {}
+        self.groups: list[RuleGroup] = []
+        users: dict[int, set[int]] = {}  # test -> groups asking it
+        for logsource, members in by_logsource.values():
+            group = RuleGroup(logsource, members, self.mapping, index)
+            number = len(self.groups)
+            self.groups.append(group)
+            for condition in group.conditions:
+                for asked in tests_of(condition):
+                    users.setdefault(asked, set()).add(number)
+        per_sources: dict[tuple[str, ...], list[tuple[int, Test]]] = {}
+        for (sources, test), position in index.items():
+            per_sources.setdefault(sources, []).append((position, test))
+        self.plans: list[tuple[FieldPlan, tuple[int, ...]]] = []
+        for sources, tests in per_sources.items():
+            plan = FieldPlan(sources, tests)
+            for position, test in tests:
+                if test.kind == "fieldref":
+                    group = self.groups[min(users[position])]
+                    plan.references[test.value] = group.logsource.sources(
+                        test.value, self.mapping.default_fields
+                    )
+            askers = sorted({g for position, _ in tests for g in users.get(position, ())})
+            self.plans.append((plan, tuple(askers)))
+
+    def columns(self) -> list[str]:
+        """The event columns matching and alerting read (for reading the lake selectively)."""
+        wanted = set(ALERT_COLUMNS)
+        for group in self.groups:
+            for alternative in group.logsource.when:
+                wanted.update(column for column, _ in alternative)
+        for plan, _ in self.plans:
+            wanted.update(plan.sources)
+            for sources in plan.references.values():
+                wanted.update(sources)
+        wanted = {name if name in CORE_NAMES else FIELDS_COLUMN for name in wanted}
+        return [name for name in EVENT_SCHEMA.names if name in wanted]
 
     def match(self, batch: pa.RecordBatch) -> list[Hit]:
         """Every (rule, rows) match in the batch."""
         if batch.num_rows == 0:
             return []
         view = BatchView(batch)
-        tests: dict[tuple[str, tuple[str, ...]], Mask] = {}
+        memo: dict[tuple[str, tuple[str, ...]], Mask] = {}
+        masks = [logsource_mask(group.logsource.when, view, memo) for group in self.groups]
+        present = [bool(mask.any()) for mask in masks]
+        results: dict[int, Mask] = {}
+        for plan, askers in self.plans:
+            live = [masks[g] for g in askers if present[g]]
+            if live:
+                wanted = live[0] if len(live) == 1 else np.logical_or.reduce(live)
+                plan.evaluate(view, wanted, results)
         hits: list[Hit] = []
-        for group in self.groups:
-            wanted = logsource_mask(group.logsource.when, view, tests)
-            if wanted.any():
-                hits.extend(group.match(view, wanted))
+        for group, mask, is_present in zip(self.groups, masks, present, strict=True):
+            if is_present:
+                hits.extend(group.match(results, mask))
         return hits
 
 
@@ -131,18 +173,32 @@ def column_test(view: BatchView, column: str, accepted: tuple[str, ...], every: 
     return mask
 
 
-def number_tests(node: Node, index: dict[Test, int]) -> Node:
-    """The same condition with each Test replaced by its position among the group's tests."""
+def number_tests(
+    node: Node,
+    index: dict[tuple[tuple[str, ...], Test], int],
+    where: Callable[[Test], tuple[tuple[str, ...], Test]],
+) -> Node:
+    """The same condition with each Test replaced by its number among the matcher's tests."""
     kind = node[0]
     if kind == "test":
-        test = node[1]
-        assert isinstance(test, Test)
-        return ("test", index.setdefault(test, len(index)))
+        key = where(node[1])
+        return ("test", index.setdefault(key, len(index)))
     if kind == "not":
-        return ("not", number_tests(node[1], index))
+        return ("not", number_tests(node[1], index, where))
     if kind in ("and", "or"):
-        return (kind, tuple(number_tests(child, index) for child in node[1]))
+        return (kind, tuple(number_tests(child, index, where) for child in node[1]))
     return node
+
+
+def tests_of(node: Node) -> Iterator[int]:
+    """The test numbers a numbered condition uses."""
+    if node[0] == "test":
+        yield node[1]
+    elif node[0] == "not":
+        yield from tests_of(node[1])
+    elif node[0] in ("and", "or"):
+        for child in node[1]:
+            yield from tests_of(child)
 
 
 def evaluate(node: Node, results: dict[int, Mask]) -> Result:

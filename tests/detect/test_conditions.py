@@ -126,3 +126,28 @@ detection:
     matcher = compile_rules(rule_set)
     assert [r.info.title for r in matcher.rules] == ["Good"]
     assert len(matcher.refused) == 1
+
+
+def test_keywords_search_every_field_value_when_there_is_no_message() -> None:
+    matcher = matcher_for(
+        "keywords: ['sekurlsa::logonpasswords']\ncondition: keywords",
+        logsource="{product: windows}",
+    )
+    batch = event_batch(
+        {
+            "winlog.channel": "Security",
+            "event.code": "4688",
+            "CommandLine": "m.exe SEKURLSA::LogonPasswords",
+        },
+        {"winlog.channel": "Security", "event.code": "4688", "CommandLine": "whoami"},
+    )
+    assert matched_rows(matcher, batch) == [0]
+
+
+def test_matcher_names_the_columns_it_reads() -> None:
+    matcher = matcher_for("sel: {CommandLine|contains: 'x'}\ncondition: sel")
+    columns = matcher.columns()
+    assert {"fields", "winlog.channel", "event.code", "process.command_line", "event.id"} <= set(
+        columns
+    )
+    assert "event.original" not in columns
