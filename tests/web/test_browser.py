@@ -10,15 +10,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from custodes.events import RawRecord
+from custodes.pipeline import open_pipeline
 from custodes.store.users import Role
-from tests.api.seed import PASSWORD, Seeded
+from tests.api.seed import PASSWORD, Seeded, event
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,6 +60,23 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def ingest_more(data_dir: Path, count: int) -> None:
+    """Events arriving while the page is open."""
+    now = datetime.now(UTC)
+    records = [
+        RawRecord(
+            data=orjson.dumps(event(now - timedelta(seconds=i), "ws09", "bob", "linux.auth", "id")),
+            source="test",
+            origin="more",
+            position=i,
+            format="json",
+        )
+        for i in range(count)
+    ]
+    with open_pipeline(data_dir) as pipeline:
+        pipeline.submit(records)
 
 
 def shot(page: Page, name: str) -> None:
@@ -99,6 +120,9 @@ def test_sign_in_overview_alert_and_search(browser: Browser, base_url: str, seed
     ]
     expect(page.locator("#events-total")).to_have_text("40")
     shot(page, "2-overview")
+    ingest_more(seeded.data_dir, 5)  # the overview refreshes from /api/overview
+    page.evaluate("window.custodesOverview.refresh()")
+    expect(page.locator("#events-total")).to_have_text("45")
 
     page.click("nav >> text=Alerts")
     expect(page.locator("#alerts-table tbody tr")).to_have_count(3)
