@@ -33,7 +33,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from custodes.pipeline import import_files, open_pipeline  # noqa: E402
+from custodes.file_import import import_files  # noqa: E402
+from custodes.pipeline import open_pipeline  # noqa: E402
 from custodes.plugins import load  # noqa: E402
 
 ACTIONS = ["logon", "logoff", "file-open", "process-start", "network-connect", "dns-query"]

@@ -13,8 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from custodes.events import RawRecord
+from custodes.file_import import import_files
 from custodes.normalise import JsonParser, Normaliser
-from custodes.pipeline import Pipeline, import_files, replay_quarantine
+from custodes.pipeline import Pipeline, replay_quarantine
 from custodes.store import connect, read_quarantine
 from tests.store.helpers import json_line, json_records
 

@@ -13,7 +13,8 @@ from rich.table import Table
 from custodes.cli.alerts import configured_rules, print_detection_totals
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
-from custodes.pipeline import FormatCounts, import_files, open_pipeline
+from custodes.file_import import FormatCounts, import_files
+from custodes.pipeline import open_pipeline
 
 
 @app.command()
