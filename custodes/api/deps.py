@@ -48,10 +48,12 @@ class ServiceStatus(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SessionData:
-    """What a signed session cookie holds: who signed in and the form token of that session."""
+    """What a signed session cookie holds: who signed in, the form token of that session, and
+    the stamp of the password it began with."""
 
     name: str
     csrf: str
+    stamp: str
 
 
 class SessionSigner:
@@ -61,10 +63,10 @@ class SessionSigner:
         self.max_age_secs = max_age_secs
         self._serializer = URLSafeTimedSerializer(secret_key, salt="custodes-session")
 
-    def issue(self, user: User) -> tuple[str, SessionData]:
+    def issue(self, user: User, stamp: str) -> tuple[str, SessionData]:
         """A new cookie value for `user`, and the session it stands for."""
-        data = SessionData(name=user.name, csrf=secrets.token_urlsafe(24))
-        return self._serializer.dumps({"u": data.name, "c": data.csrf}), data
+        data = SessionData(name=user.name, csrf=secrets.token_urlsafe(24), stamp=stamp)
+        return self._serializer.dumps({"u": data.name, "c": data.csrf, "s": stamp}), data
 
     def read(self, cookie: str) -> SessionData:
         """The session in a cookie; AuthenticationFailed if forged or expired."""
@@ -74,7 +76,9 @@ class SessionSigner:
             raise AuthenticationFailed("session expired: sign in again") from None
         except BadSignature:
             raise AuthenticationFailed("invalid session: sign in again") from None
-        return SessionData(name=str(payload["u"]), csrf=str(payload["c"]))
+        return SessionData(
+            name=str(payload["u"]), csrf=str(payload["c"]), stamp=str(payload.get("s", ""))
+        )
 
 
 @dataclass
@@ -145,7 +149,7 @@ def current_actor(
     session = session_of(request, state)
     if session is None:
         raise AuthenticationFailed("sign in or send an API token (Authorization: Bearer ...)")
-    user = find_user(state.control, session.name)
+    user = find_user(state.control, session.name, stamp=session.stamp)
     is_api = request.url.path.startswith("/api/")
     if is_api and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")

@@ -214,12 +214,29 @@ def authenticate(control: Control, name: str, password: str) -> User:
         return User(name=row.name, role=Role(row.role))
 
 
-def find_user(control: Control, name: str) -> User:
-    """The enabled user `name` (a session cookie names one); else AuthenticationFailed."""
+def session_stamp(password_hash: str) -> str:
+    """A short digest of the password hash: a session made before a password change stops."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def user_stamp(control: Control, name: str) -> str:
+    """The session stamp of user `name` as the password stands now."""
+    with control.session() as session:
+        row = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
+        if row is None:
+            raise NotFound("user", name)
+        return session_stamp(row.password_hash)
+
+
+def find_user(control: Control, name: str, *, stamp: str | None = None) -> User:
+    """The enabled user a session names; AuthenticationFailed if gone, disabled, or (with
+    `stamp`) their password changed since the session began."""
     with control.session() as session:
         row = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
         if row is None or row.disabled_at is not None:
             raise AuthenticationFailed("session no longer valid: sign in again")
+        if stamp is not None and not hmac.compare_digest(stamp, session_stamp(row.password_hash)):
+            raise AuthenticationFailed("password changed: sign in again")
         return User(name=row.name, role=Role(row.role))
 
 

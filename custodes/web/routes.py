@@ -28,7 +28,7 @@ from custodes.api.deps import (
     session_of,
 )
 from custodes.errors import CustodesError, PermissionDenied
-from custodes.store.users import Role, User, authenticate
+from custodes.store.users import Role, User, authenticate, user_stamp
 from custodes.web.throttle import SignInThrottle
 
 HERE = Path(__file__).resolve().parent
@@ -115,7 +115,7 @@ def login(
         throttle.fail(address, name)
         return refused(request, next, name, error.message, status=401)
     throttle.succeed(address, name)
-    cookie, _session = state.sessions.issue(user)
+    cookie, _session = state.sessions.issue(user, user_stamp(state.control, user.name))
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -11,13 +11,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from custodes.api.deps import SESSION_COOKIE
+from custodes.api.deps import SESSION_COOKIE, SessionSigner
 from custodes.store.users import (
     AuthenticationFailed,
     Role,
+    User,
     authenticate,
     create_token,
     disable_user,
+    set_password,
     verify_token,
 )
 from tests.api.conftest import bearer
@@ -84,6 +86,21 @@ async def test_disabled_user_loses_the_session(
     assert (await client.get("/api/me")).status_code == 401
     with pytest.raises(AuthenticationFailed):
         authenticate(app.state.custodes.control, seeded.users[Role.ANALYST], PASSWORD)
+
+
+async def test_password_change_ends_older_sessions(
+    app: FastAPI, client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    await sign_in(client, seeded.users[Role.ANALYST])
+    assert (await client.get("/api/me")).status_code == 200
+    set_password(app.state.custodes.control, seeded.users[Role.ANALYST], "a new passphrase")
+    stale = await client.get("/api/me")
+    assert stale.status_code == 401
+    assert stale.json()["message"] == "password changed: sign in again"
+    assert (
+        await sign_in(client, seeded.users[Role.ANALYST], "a new passphrase")
+    ).status_code == 303
+    assert (await client.get("/api/me")).status_code == 200
 
 
 async def test_role_refusal_is_403_json(client: httpx.AsyncClient, tokens: dict[Role, str]) -> None:
@@ -180,3 +197,13 @@ async def test_cookie_session_needs_the_form_token_to_change_things(
     assert with_token.json()["status"] == "acknowledged"
     forged_form = await client.post(f"/alerts/{alert_id}/suppress", data={"justification": "x"})
     assert forged_form.status_code == 403
+
+
+def test_session_cookies_expire_and_are_bound_to_their_key() -> None:
+    user = User(name="ann", role=Role.ANALYST)
+    cookie, session = SessionSigner(b"k" * 32, max_age_secs=3600).issue(user, "stamp")
+    assert SessionSigner(b"k" * 32, max_age_secs=3600).read(cookie) == session
+    with pytest.raises(AuthenticationFailed, match="session expired"):
+        SessionSigner(b"k" * 32, max_age_secs=-1).read(cookie)
+    with pytest.raises(AuthenticationFailed, match="invalid session"):
+        SessionSigner(b"x" * 32, max_age_secs=3600).read(cookie)
