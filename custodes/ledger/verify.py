@@ -32,8 +32,6 @@ from custodes.ledger.journal import (
     PURGES,
     VERIFIED,
     FileEntry,
-    PurgeEntry,
-    TreeHead,
     ledger_dir,
     read_lines,
 )
@@ -41,15 +39,14 @@ from custodes.ledger.keys import KeyRing
 from custodes.ledger.locate import (
     ALTERED,
     FILE_MISSING,
-    HEAD_FORGED,
     LEDGER_ALTERED,
     LEDGER_TRUNCATED,
-    PURGE_FORGED,
     UNKNOWN_FILE,
     Fault,
     locate_changes,
 )
-from custodes.ledger.merkle import HASH_BYTES, TreeLevels, verify_consistency
+from custodes.ledger.merkle import HASH_BYTES, TreeLevels
+from custodes.ledger.signed import check_heads, check_purges
 
 LAKE_DIR = "lake"
 PARTITION_DAY = re.compile(r"date=(\d{4}-\d\d-\d\d)")
@@ -143,10 +140,17 @@ class StoreCheck:
             )
         self.report.tree_size = stored
         tree = TreeLevels(leaves[: stored * HASH_BYTES])
-        self.check_heads(tree)
-        purged = self.check_purges(entries)
+        keys = KeyRing.for_data_dir(self.data_dir).public_keys()
+        heads = check_heads(self.directory / HEADS, keys, tree, self.remembered)
+        self.faults.extend(heads.faults)
+        self.report.heads, self.report.signed_size = heads.heads, heads.signed_size
+        purge_faults, purged = check_purges(self.directory / PURGES, keys, entries)
+        self.faults.extend(purge_faults)
         self.check_files(entries, purged, tree, ids, progress)
-        self.check_unknown_files({entry.path for entry in entries})
+        recorded_now = read_lines(self.directory / FILES).values  # a writer may have added some
+        self.check_unknown_files(
+            {entry.path for entry in entries} | {str(value.get("path")) for value in recorded_now}
+        )
         if self.report.is_intact and self.since is None:
             self.remember(tree, entries)
         return self.report
@@ -177,111 +181,6 @@ class StoreCheck:
             seen.add(entry.path)
             entries.append(entry)
         return entries
-
-    def check_heads(self, tree: TreeLevels) -> None:
-        """Every head: a known key, a valid signature, the right root, consistent with the last."""
-        keys = KeyRing.for_data_dir(self.data_dir).public_keys()
-        lines = read_lines(self.directory / HEADS)
-        for number in lines.bad:
-            self.faults.append(Fault(HEAD_FORGED, detail=f"{HEADS} line {number} is damaged"))
-        previous: TreeHead | None = None
-        for number, value in enumerate(lines.values, start=1):
-            try:
-                head = TreeHead.from_dict(value)
-            except (KeyError, TypeError, ValueError):
-                self.faults.append(Fault(HEAD_FORGED, detail=f"head {number} is malformed"))
-                continue
-            self.report.heads += 1
-            where = f"head {number} (tree size {head.tree_size})"
-            key = keys.get(head.key_id)
-            if key is None or not head.is_signed_by(key):
-                reason = "unknown key" if key is None else "invalid signature"
-                self.faults.append(Fault(HEAD_FORGED, detail=f"{where}: {reason} {head.key_id}"))
-                continue
-            if head.tree_size > tree.size:
-                self.faults.append(
-                    Fault(
-                        LEDGER_TRUNCATED,
-                        detail=f"{where} is signed but only {tree.size} leaves are stored",
-                    )
-                )
-                continue
-            if tree.root(head.tree_size).hex() != head.root_hash:
-                low = previous.tree_size if previous is not None else 0
-                self.faults.append(
-                    Fault(
-                        LEDGER_ALTERED,
-                        leaf=low,
-                        detail=f"{where}: stored leaves {low}..{head.tree_size - 1} "
-                        "no longer give the signed root",
-                    )
-                )
-                continue
-            if previous is not None:
-                self._check_consistency(tree, previous, head, where)
-            previous = head
-            self.report.signed_size = max(self.report.signed_size, head.tree_size)
-        self._check_remembered(tree)
-
-    def _check_consistency(
-        self, tree: TreeLevels, previous: TreeHead, head: TreeHead, where: str
-    ) -> None:
-        if head.tree_size < previous.tree_size or head.timestamp < previous.timestamp:
-            self.faults.append(Fault(HEAD_FORGED, detail=f"{where} goes back in size or time"))
-            return
-        old_root, root = bytes.fromhex(previous.root_hash), bytes.fromhex(head.root_hash)
-        if previous.tree_size == 0:
-            return
-        proof = tree.consistency_proof(previous.tree_size, head.tree_size)
-        if not verify_consistency(previous.tree_size, old_root, head.tree_size, root, proof):
-            self.faults.append(
-                Fault(HEAD_FORGED, detail=f"{where} is not consistent with the last")
-            )
-
-    def _check_remembered(self, tree: TreeLevels) -> None:
-        size = self.remembered.get("tree_size")
-        if not isinstance(size, int) or size == 0:
-            return
-        if size > tree.size or size > self.report.signed_size:
-            self.faults.append(
-                Fault(
-                    LEDGER_TRUNCATED,
-                    detail=f"a previous verify saw {size} signed leaves, now {tree.size} stored "
-                    f"and {self.report.signed_size} signed",
-                )
-            )
-        elif tree.root(size).hex() != self.remembered.get("root_hash"):
-            self.faults.append(
-                Fault(
-                    LEDGER_ALTERED, detail=f"the first {size} leaves changed since the last verify"
-                )
-            )
-
-    def check_purges(self, entries: list[FileEntry]) -> set[str]:
-        """Paths removed by a valid signed purge whose ranges match the index."""
-        keys = KeyRing.for_data_dir(self.data_dir).public_keys()
-        by_path = {entry.path: entry for entry in entries}
-        purged: set[str] = set()
-        lines = read_lines(self.directory / PURGES)
-        for number in lines.bad:
-            self.faults.append(Fault(PURGE_FORGED, detail=f"{PURGES} line {number} is damaged"))
-        for value in lines.values:
-            try:
-                purge = PurgeEntry.from_dict(value)
-            except (KeyError, TypeError, ValueError):
-                self.faults.append(Fault(PURGE_FORGED, detail="a purge entry is malformed"))
-                continue
-            key = keys.get(purge.key_id)
-            if key is None or not purge.is_signed_by(key):
-                self.faults.append(
-                    Fault(PURGE_FORGED, detail=f"purge at {purge.purged_at}: signature not valid")
-                )
-                continue
-            for item in purge.files:
-                entry = by_path.get(item.path)
-                if entry is not None and (entry.first, entry.count) == (item.first, item.count):
-                    purged.add(item.path)
-        return purged
 
     def is_selected(self, entry: FileEntry) -> bool:
         """Whether --since asks for this file (by its day partition, else when recorded)."""

@@ -35,6 +35,11 @@ COLUMN_TYPES = {"string", "integer", "timestamp", "map"}
 TIMESTAMP_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
+#: What zipfile raises on a damaged archive (RuntimeError covers encrypted members and, as
+#: NotImplementedError, flags or compressions it does not support).
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error)
+
+
 class PackageError(Exception):
     """The package is malformed or does not prove what it claims."""
 
@@ -153,7 +158,7 @@ def read_canonical(package: zipfile.ZipFile, name: str) -> bytes:
         return package.read(name)
     except KeyError as error:
         raise PackageError(f"{name} is missing") from error
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as error:
+    except ZIP_ERRORS as error:
         raise PackageError(f"{name} is damaged: {error}") from error
 
 
@@ -196,7 +201,7 @@ def verify(path: str, trusted_key_id: str | None = None) -> str:
     """Check a package; returns a one-line summary, raises PackageError on any failure."""
     try:
         package = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
+    except ZIP_ERRORS as error:
         raise PackageError(f"not a readable zip file: {error}") from error
     with package:
         if sorted(package.namelist()) != sorted([MANIFEST, EVENTS]):
