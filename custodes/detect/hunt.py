@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from queue import Full, Queue
 
 import pyarrow as pa
 
@@ -26,10 +28,43 @@ def hunt(
 ) -> Iterator[Alert]:
     """Alerts for every rule match among the lake's events in the time range, batch by batch."""
     columns = matcher.columns()
-    for batch in gather(iter_batches(data_dir, since=since, until=until, columns=columns)):
+    batches = iter_batches(data_dir, since=since, until=until, columns=columns)
+    for batch in prefetch(gather(batches)):
         hits = matcher.match(batch)
         if hits:
             yield from hits_to_alerts(batch, hits)
+
+
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """The same batches, read ahead in a thread so reading the lake overlaps with matching."""
+    queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as error:  # handed to the consumer, raised there
+            queue.put(error)
+
+    worker = threading.Thread(target=produce, name="hunt-prefetch", daemon=True)
+    worker.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def gather(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import yaml
 
 from custodes.detect.matcher import Matcher
 from custodes.errors import RuleError
-from custodes.events import RawRecord
+from custodes.ingest import read_file
 from custodes.normalise import Normaliser
 from custodes.plugins import load
 
@@ -47,20 +47,9 @@ def regression_folders(paths: Sequence[Path]) -> list[Path]:
     return sorted(found)
 
 
-def evtx_records(path: Path) -> Iterator[RawRecord]:
-    """The records of an EVTX file as the evtx package renders them to JSON."""
-    # Interim reader: switches to custodes.ingest.files.read_file when it lands.
-    from evtx import PyEvtxParser
-
-    origin = str(path.resolve())
-    for position, record in enumerate(PyEvtxParser(str(path)).records_json()):
-        data = str(record["data"]) if record else ""
-        yield RawRecord(data=data.encode(), origin=origin, position=position, format="evtx")
-
-
 def read_events(path: Path, normaliser: Normaliser) -> pa.RecordBatch:
-    """An EVTX file normalised to one batch."""
-    batch, _failures = normaliser.normalise(list(evtx_records(path)))
+    """An EVTX file read and normalised exactly as `custodes ingest` does, as one batch."""
+    batch, _failures = normaliser.normalise(list(read_file(path, "evtx")))
     return batch
 
 
