@@ -55,6 +55,11 @@ def test_every_route_declares_roles_or_is_public(app: FastAPI) -> None:
     assert guarded >= 25  # the API, the pages, the docs and the ingest routes
 
 
+def test_no_route_is_declared_twice(app: FastAPI) -> None:
+    seen = [(route.path, method) for route in api_routes(app) for method in route.methods or ()]
+    assert len(seen) == len(set(seen))
+
+
 def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
