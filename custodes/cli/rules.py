@@ -68,7 +68,8 @@ def list_rules(
             f"{error.reason}",
             highlight=False,
         )
-    console.print(f"{len(matcher.rules)} rules compile, {len(matcher.refused)} do not")
+    refused = {(error.path, error.rule_id) for error in matcher.refused}
+    console.print(f"{len(matcher.rules)} rules compile, {len(refused)} do not")
 
 
 @rules_app.command("test")
