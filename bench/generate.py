@@ -6,7 +6,7 @@ Ours = `custodes demo generate` (numpy per day and entity, string templates, fil
 Baseline, same run = the serialisation floor of a per-event generator: our own Windows events,
 already parsed into dicts (untimed, first 300,000), each written with `orjson.dumps`.
 Target: >= 100,000 events/s. `--people 10000 --days 30` makes the benchmark input of other
-stages (about 16 million events, 12 GB: use --keep DIR to keep it).
+stages (about 12 million events, 9 GB: use --keep DIR to keep it).
 """
 
 from __future__ import annotations
