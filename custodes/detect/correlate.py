@@ -305,8 +305,8 @@ class Correlator:
             if state is None:
                 group = dict(zip(correlation.group_by, values, strict=True))
                 state = self.states[(correlation.id, key)] = GroupState(group)
-            known = {event_id for entry in state.entries for event_id in entry.event_ids}
-            fresh = [entry for entry in entries if not known.issuperset(entry.event_ids)]
+            known = {(entry.input, entry.event_ids) for entry in state.entries}
+            fresh = [entry for entry in entries if (entry.input, entry.event_ids) not in known]
             if not fresh:
                 continue
             state.entries = sorted([*state.entries, *fresh], key=lambda e: (e.at_us, e.input))

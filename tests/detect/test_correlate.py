@@ -278,3 +278,39 @@ def test_generate_false_silences_the_rules_a_correlation_names() -> None:
     assert correlator.silenced_rules == {FAILED_ID, SUCCESS_ID, "many_failed_logons"}
     assert correlator.referenced_rules == {FAILED_ID, SUCCESS_ID}
     assert [c.id for c in correlations] == ["many_failed_logons", BRUTE_FORCE_ID]
+
+
+BOTH_ON_ONE_EVENT = """
+title: Failed logon
+name: failed_logon
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4625}, condition: selection}
+---
+title: Failed logon again
+name: failed_logon_too
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4625}, condition: selection}
+---
+title: Both rules
+name: both_rules
+correlation:
+  type: temporal
+  rules: [failed_logon, failed_logon_too]
+  group-by: [IpAddress]
+  timespan: 1m
+"""
+
+
+def test_one_event_may_feed_two_inputs_of_a_correlation(control: Control) -> None:
+    correlations, codes = correlations_of(BOTH_ON_ONE_EVENT)
+    assert set(codes.values()) == {"4625"}
+    correlator = Correlator(correlations)
+    batch = events_batch([logon(4625, "10.0.0.1", T0)])
+    [match] = run(correlator, control, [batch], codes)
+    assert len(match.event_ids) == 1
+
+    later = events_batch([logon(4625, "10.0.0.2", T0)], origin="later")
+    only_first = {"failed_logon": "4625"}  # the second rule arrives after a restart
+    assert run(correlator, control, [later], only_first) == []
+    [match] = run(correlator, control, [later], codes)  # same event, now for both inputs
+    assert match.group == {"IpAddress": "10.0.0.2"}
