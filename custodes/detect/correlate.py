@@ -2,37 +2,34 @@
 
 `Correlator.process(batch, hits)` turns the hits of the rules the correlations name into
 entries per group (the group-by values of each event), advances each group's time window and
-returns the matches. Its state is loaded from and saved to `correlation_state` inside the
-caller's transaction, so a restarted process (a new Correlator) carries on where the last one
-stopped, and the state never runs ahead of the alerts that were stored.
+returns the matches. Its state is loaded from and saved to the `correlation_state` table
+(`correlation_state.py`) inside the caller's transaction, so a restarted process (a new
+Correlator) carries on where the last one stopped, and the state never runs ahead of the
+alerts that were stored.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from custodes.detect.correlation_state import GroupState, load_states, save_states
 from custodes.detect.correlations import Correlation
 from custodes.detect.windows import MICROS, Entry, Window, slide, tumble
 from custodes.events import CORE_NAMES, FIELDS_COLUMN, Alert
-from custodes.store.control import CorrelationStateRow
 
 #: How long after a window's end events may still arrive before a tumbling window is closed.
 ALLOWED_LATENESS_SECS = 60
 #: Bounds on remembered state (oldest dropped first); a threshold above it cannot be reached.
 MAX_ENTRIES_PER_GROUP = 10_000
 MAX_GROUPS_PER_CORRELATION = 100_000
-_WATERMARK = ("", "watermark")
 
 #: Events arriving in one batch, per group-by values.
 Arrivals = dict[tuple[str | None, ...], list[Entry]]
@@ -110,47 +107,6 @@ class CorrelationMatch:
         )
 
 
-@dataclass
-class GroupState:
-    """What one correlation remembers for one group-by key."""
-
-    group: dict[str, str | None]
-    entries: list[Entry] = field(default_factory=list)
-    start_us: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON stored in correlation_state.state."""
-        entries = [entry.to_json() for entry in self.entries]
-        return {"group": self.group, "entries": entries, "start_us": self.start_us}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> GroupState:
-        """A group's state from its stored JSON."""
-        return cls(
-            group=dict(data.get("group") or {}),
-            entries=[Entry.from_json(item) for item in data.get("entries") or []],
-            start_us=data.get("start_us"),
-        )
-
-
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace correlation_state rows in one statement (SQLite and PostgreSQL)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
-        for row in rows:
-            session.merge(CorrelationStateRow(**row))
-        return
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = insert(CorrelationStateRow)
-    statement = statement.on_conflict_do_update(
-        index_elements=["rule_id", "group_key"],
-        set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
-    )
-    session.execute(statement, rows)
-
-
 def _only(values: Iterable[str | None]) -> str | None:
     """The one value all entries share (None when any differs or is unknown)."""
     distinct = set(values)
@@ -188,36 +144,13 @@ class Correlator:
 
     def load(self, session: Session) -> None:
         """Read the state saved by an earlier process."""
-        ids = [*self.by_id, _WATERMARK[0]]
-        query = select(CorrelationStateRow).where(CorrelationStateRow.rule_id.in_(ids))
-        for row in session.scalars(query):
-            if (row.rule_id, row.group_key) == _WATERMARK:
-                self.watermark_us = row.state.get("at_us")
-            else:
-                self.states[(row.rule_id, row.group_key)] = GroupState.from_json(row.state)
+        self.states, self.watermark_us = load_states(session, list(self.by_id))
 
     def save(self, session: Session, now: datetime) -> None:
         """Write the groups changed since the last save (deleting the emptied ones)."""
-        if not self.dirty:
-            return
-        rows: list[dict[str, Any]] = []
-        for key in sorted(self.dirty):
-            state = self.states.get(key)
-            if state is None or not state.entries:
-                self.states.pop(key, None)
-                session.execute(
-                    delete(CorrelationStateRow).where(
-                        CorrelationStateRow.rule_id == key[0],
-                        CorrelationStateRow.group_key == key[1],
-                    )
-                )
-            else:
-                rows.append({"rule_id": key[0], "group_key": key[1], "state": state.to_json()})
-        if self.watermark_us is not None:
-            watermark = {"at_us": self.watermark_us}
-            rows.append({"rule_id": _WATERMARK[0], "group_key": _WATERMARK[1], "state": watermark})
-        _upsert(session, [{**row, "updated_at": now} for row in rows])
-        self.dirty.clear()
+        if self.dirty:
+            save_states(session, self.states, self.dirty, self.watermark_us, now)
+            self.dirty.clear()
 
     def process(self, batch: pa.RecordBatch, hits: Sequence[RuleHit]) -> list[CorrelationMatch]:
         """Feed one batch's hits to every correlation; return the matches, inputs first."""
