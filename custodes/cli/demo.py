@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -65,10 +66,16 @@ def generate_command(
 def check_command(
     truth: Annotated[Path, typer.Option("--truth", help="ground_truth.json of the demo.")],
     data_dir: DataDir = DEFAULT_DATA_DIR,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Compare the alerts raised with the planted scenarios; print one row per scenario."""
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
     with user_errors():
         report = check(data_dir, load_truth(truth))
+    if format == "json":
+        typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        return
     table = Table(title="planted scenarios")
     for column in ("scenario", "kind", "result", "by", "pending"):
         table.add_column(column)

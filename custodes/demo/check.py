@@ -52,6 +52,26 @@ class CheckReport:
     informational: int = 0  # linked to no case, from rules of level informational
     false_positive_rules: Counter[str] = field(default_factory=Counter)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "scenarios": [
+                {
+                    "id": v.id,
+                    "title": v.title,
+                    "kind": v.kind,
+                    "status": v.status,
+                    "by": list(v.by),
+                    "pending": list(v.pending),
+                }
+                for v in self.verdicts
+            ],
+            "alerts": self.alerts,
+            "false_positives": self.false_positives,
+            "informational": self.informational,
+            "false_positive_rules": dict(self.false_positive_rules.most_common()),
+        }
+
 
 def load_truth(path: Path) -> dict[str, Any]:
     """The ground-truth file written by `generate`."""
