@@ -40,6 +40,7 @@ def event_batch(*events: dict[str, Any]) -> pa.RecordBatch:
 def sysmon(**fields: str) -> dict[str, Any]:
     """A Sysmon process creation event with these EventData fields."""
     return {
+        "event.module": "windows",
         "winlog.channel": "Microsoft-Windows-Sysmon/Operational",
         "event.code": "1",
         "host.name": "ws1",

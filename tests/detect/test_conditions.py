@@ -133,13 +133,11 @@ def test_keywords_search_every_field_value_when_there_is_no_message() -> None:
         "keywords: ['sekurlsa::logonpasswords']\ncondition: keywords",
         logsource="{product: windows}",
     )
+    windows = {"event.module": "windows", "winlog.channel": "Security", "event.code": "4688"}
     batch = event_batch(
-        {
-            "winlog.channel": "Security",
-            "event.code": "4688",
-            "CommandLine": "m.exe SEKURLSA::LogonPasswords",
-        },
-        {"winlog.channel": "Security", "event.code": "4688", "CommandLine": "whoami"},
+        {**windows, "CommandLine": "m.exe SEKURLSA::LogonPasswords"},
+        {**windows, "CommandLine": "whoami"},
+        {"event.dataset": "syslog", "message": "sekurlsa::logonpasswords"},  # not Windows
     )
     assert matched_rows(matcher, batch) == [0]
 
