@@ -23,7 +23,7 @@ from custodes.normalise.fields import parse_iso
 FEATURE_MODULES = {
     "sigma": "custodes.detect",
     "correlation": "custodes.detect.correlate",
-    "posture": "custodes.posture",
+    "posture": "custodes.posture.checks",  # the package exists before its checks do
     "ueba": "custodes.ueba",
     "policy": "custodes.oversight",
 }
