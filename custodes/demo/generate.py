@@ -13,7 +13,7 @@ import numpy as np
 from custodes.demo.hosts import context
 from custodes.demo.linux import admin_ssh, servers_day
 from custodes.demo.mobile import build_fleet, mdm_day
-from custodes.demo.network import proxy_day, vpn_day
+from custodes.demo.network import proxy_day, site_habits, vpn_day
 from custodes.demo.organisation import Organisation, Trip, build_organisation
 from custodes.demo.output import manifest as build_manifest
 from custodes.demo.output import open_streams
@@ -62,6 +62,7 @@ def generate(out: Path, settings: DemoSettings = DemoSettings()) -> dict[str, An
     ctx = context(org)
     last_seen: dict[str, tuple[int, str]] = {}
     workstation_ips = ctx.host_ips[ctx.workstations]
+    habits = site_habits(rng, len(org.people))
     for index in range(settings.days):
         day_rng = np.random.default_rng([settings.seed, index])
         day = plan_day(org, start + timedelta(days=index), day_rng)
@@ -71,7 +72,7 @@ def generate(out: Path, settings: DemoSettings = DemoSettings()) -> dict[str, An
         client_ips = np.where(day.remote, assigned, workstation_ips[day.present])
         windows_day(day, ctx, day_rng, streams.windows, client_ips, facts.enabled_after_separation)
         hosts = [f"WS-{int(person):05d}" for person in day.present.tolist()]
-        proxy_day(day, streams.proxy, ctx.accounts[day.present], hosts, client_ips, day_rng)
+        proxy_day(day, streams.proxy, ctx.accounts[day.present], hosts, client_ips, day_rng, habits)
         countries = {
             owner: country for (on, owner), country in facts.countries.items() if on == index
         }

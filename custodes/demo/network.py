@@ -222,6 +222,20 @@ PROXY_PREFIX = (
 )
 
 
+def site_habits(rng: np.random.Generator, people: int) -> np.ndarray:
+    """Each person's own mix of sites: cumulative probabilities, one row per person.
+
+    Everyone leans on the business sites; the rest (news, shopping, personal storage...) vary
+    from person to person, so that a site is unusual for one person and routine for another.
+    """
+    weights = np.array([weight for _, _, weight in SITES], dtype=float)
+    taste = rng.gamma(0.6, 1.0, (people, len(SITES)))
+    business = np.array([category == "Business" for _, category, _ in SITES])
+    taste[:, business] = 1.0
+    mix = weights * taste
+    return np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
+
+
 def proxy_day(
     day: Day,
     stream: Stream,
@@ -229,11 +243,12 @@ def proxy_day(
     hosts: Sequence[str],
     client_ips: np.ndarray,
     rng: np.random.Generator,
+    habits: np.ndarray,
 ) -> None:
-    """Web browsing during working hours: a few dozen requests each, mostly business sites."""
+    """Web browsing during working hours: a few dozen requests each, by each person's habits."""
     owners, times = spread(rng, day.arrive, day.leave, rng.poisson(30.0, day.present.size))
-    weights = np.array([weight for _, _, weight in SITES], dtype=float)
-    sites = rng.choice(len(SITES), owners.size, p=weights / weights.sum())
+    cumulative = habits[day.present[owners]]
+    sites = np.minimum((cumulative < rng.random((owners.size, 1))).sum(axis=1), len(SITES) - 1)
     targets = (sites * len(PATHS) + rng.integers(0, len(PATHS), owners.size)).tolist()
     out = rng.lognormal(7.0, 0.8, owners.size).astype(np.int64).tolist()
     received = rng.lognormal(10.5, 1.4, owners.size).astype(np.int64).tolist()
