@@ -10,6 +10,7 @@ quarantines with the reason.
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,13 @@ from pathlib import Path
 from typing import IO, cast
 
 import evtx
+import orjson
 
 from custodes.events import RawRecord
 
 HEAD_BYTES = 64 * 1024
+#: Pretty-printed JSON is read whole; larger files are quarantined in chunks instead.
+MAX_JSON_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: Bytes per record when a file no reader understands is kept as quarantined chunks.
 CHUNK_BYTES = 64 * 1024
 #: An EVTX iterator that fails this many times in a row is given up (the rest is reported).
@@ -114,12 +118,66 @@ def read_file(
         records = read_evtx(path, report, received_at)
     elif format == UNSUPPORTED:
         records = read_unsupported(path, received_at)
+    elif format == "json" and not is_json_lines(path):
+        records = read_json_documents(path, report, received_at)
     else:
         records = read_lines(path, format, received_at)
     for record in records:
         if record.position >= start:
             report.read += 1
             yield record
+
+
+def is_json_lines(path: Path) -> bool:
+    """Whether the first line holds a whole JSON value (else the file is pretty-printed JSON)."""
+    with open_file(path) as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    return False
+                return True
+    return True
+
+
+def read_json_documents(
+    path: Path, report: FileReport, received_at: datetime | None
+) -> Iterator[RawRecord]:
+    """Pretty-printed JSON: each top-level object (or each element of a top-level array)."""
+    origin = str(path.resolve())
+    with open_file(path) as handle:
+        content = handle.read(MAX_JSON_DOCUMENT_BYTES + 1)
+    if len(content) > MAX_JSON_DOCUMENT_BYTES:
+        report.errors.append(
+            f"pretty-printed JSON over {MAX_JSON_DOCUMENT_BYTES} bytes: kept as is"
+        )
+        yield from read_unsupported(path, received_at, reason="pretty-printed JSON too large")
+        return
+    text = content.removeprefix(b"\xef\xbb\xbf").decode(errors="replace")
+    decoder = json.JSONDecoder()
+    position = index = 0
+    while (index := skip_space(text, index)) < len(text):
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except ValueError:  # the rest is not JSON: keep it, the normaliser says why
+            yield RawRecord(text[index:].encode(), "file", origin, position, None, received_at)
+            return
+        if isinstance(value, list) and text[index] == "[":
+            for item in value:
+                yield RawRecord(orjson.dumps(item), "file", origin, position, None, received_at)
+                position += 1
+        else:
+            yield RawRecord(text[index:end].encode(), "file", origin, position, None, received_at)
+            position += 1
+        index = end
+
+
+def skip_space(text: str, index: int) -> int:
+    """The index of the next character that is not white space (or the end)."""
+    while index < len(text) and text[index].isspace():
+        index += 1
+    return index
 
 
 def modified_at(path: Path) -> datetime | None:

@@ -209,3 +209,27 @@ def test_records_from_one_line_are_raw_records(tmp_path: Path) -> None:
     (record,) = read_file(path)
     assert isinstance(record, RawRecord)
     assert record.format is None  # JSON lines: each record picks its JSON flavour
+
+
+def test_pretty_printed_json_files_give_one_record_per_object(datasets: Path) -> None:
+    normaliser = Normaliser(builtin_parsers())
+    root = datasets / "sigma" / "regression_data"
+    files = [path for path in discover([root]) if path.suffix == ".json"]
+    events = 0
+    for path in files:
+        batch, failures = normaliser.normalise(list(read_file(path)))
+        assert failures == []
+        events += batch.num_rows
+    assert (len(files), events) == (201, 237)  # the dataset README's counts
+
+
+def test_json_arrays_and_concatenated_objects(tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_text('[\n {"a": 1},\n {"b": 2}\n]\n{\n "c": 3\n}\n{"d":\n 4}\nnot json')
+    records = list(read_file(path))
+    assert [record.position for record in records] == [0, 1, 2, 3, 4]
+    assert [record.data for record in records[:2]] == [b'{"a":1}', b'{"b":2}']
+    assert records[2].data == b'{\n "c": 3\n}'
+    batch, failures = Normaliser(builtin_parsers()).normalise(records)
+    assert batch.num_rows == 4
+    assert [failure.record.data for failure in failures] == [b"not json"]
