@@ -26,14 +26,18 @@ MONTHS = {
     )
 }
 SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
-LINE = re.compile(
+_HEADER = (
     r"(?:<(?P<pri>\d{1,3})>)?"
     r"(?:(?P<bsd>(?P<month>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d\d:\d\d:\d\d))(?:\.\d+)?"
     r"|(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?))"
     r" +(?P<host>[^\s:\[]+)"
-    r" +(?P<program>[^\s:\[][^:\[]{0,47}?)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
+)
+LINE = re.compile(
+    _HEADER + r" +(?P<program>[^\s:\[][^:\[]{0,47}?)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
     re.DOTALL,
 )
+#: A line without a `program:` tag ("last message repeated 2 times").
+UNTAGGED = re.compile(_HEADER + r" +(?P<program>)(?P<pid>)(?P<message>.*)", re.DOTALL)
 
 
 class Rfc3164Parser:
@@ -54,7 +58,7 @@ class Rfc3164Parser:
 
     def parse(self, record: RawRecord) -> dict[str, Any]:
         text = record.data.decode(errors="replace")
-        match = LINE.match(text)
+        match = LINE.match(text) or UNTAGGED.match(text)
         if match is None:
             raise ParseError("not a BSD syslog line: expected '[<pri>]time host program: message'")
         return syslog_row(match, record, self.dataset)
@@ -62,8 +66,14 @@ class Rfc3164Parser:
 
 def syslog_row(match: re.Match[str], record: RawRecord, dataset: str) -> dict[str, Any]:
     """Core columns and fields of a matched BSD syslog line."""
-    program, pid, message = match["program"], match["pid"], match["message"].rstrip()
-    fields = {"hostname": match["host"], "program": program}
+    program, pid, message = (
+        match["program"] or None,
+        match["pid"] or None,
+        match["message"].rstrip(),
+    )
+    fields = {"hostname": match["host"]}
+    if program is not None:
+        fields["program"] = program
     if pid is not None:
         fields["pid"] = pid
     row: dict[str, Any] = {
@@ -82,7 +92,7 @@ def syslog_row(match: re.Match[str], record: RawRecord, dataset: str) -> dict[st
         fields["facility"] = str(priority // 8)
         fields["severity"] = SEVERITIES[priority % 8]
         row["event.severity"] = priority % 8
-    event = auth_event(program, message)
+    event = auth_event(program, message) if program is not None else None
     if event:
         fields.update(event.pop(FIELDS_COLUMN, {}))
         row.update(event)

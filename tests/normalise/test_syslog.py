@@ -224,3 +224,9 @@ def test_authlog_is_chosen_by_file_not_by_guess() -> None:
 def test_malformed_rfc5424_is_a_parse_failure(line: bytes) -> None:
     batch, failures = Normaliser([Rfc5424Parser()]).normalise([RawRecord(line)])
     assert batch.num_rows == 0 and failures[0].parser == "rfc5424"
+
+
+def test_line_without_a_program_tag_keeps_host_and_message() -> None:
+    row = parse(b"Jun 14 15:16:01 combo last message repeated 2 times")
+    assert (row["host.name"], row["process.name"]) == ("combo", None)
+    assert row["message"] == "last message repeated 2 times"
