@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -75,21 +76,25 @@ def _latest_head(data_dir: Path, tree: TreeLevels) -> tuple[TreeHead, bytes]:
 
 def _leaf_indexes(ids: bytes, event_ids: Sequence[str]) -> list[int]:
     """The leaf of every requested event id (each occurrence), in the order asked."""
-    found: list[int] = []
-    for event_id in dict.fromkeys(event_ids):
+    wanted: dict[bytes, list[int]] = {}
+    for event_id in event_ids:
         try:
-            target = bytes.fromhex(event_id)
+            raw = bytes.fromhex(event_id)
         except ValueError as error:
             raise NotFound("event", event_id) from error
-        start, hits = 0, []
-        while (position := ids.find(target, start)) >= 0:
-            if position % ID_BYTES == 0:
-                hits.append(position // ID_BYTES)
-            start = position + 1
-        if len(target) != ID_BYTES or not hits:
+        if len(raw) != ID_BYTES:
             raise NotFound("event", event_id)
-        found += hits
-    return found
+        wanted[raw] = []
+    halves = np.frombuffer(ids[: len(ids) // ID_BYTES * ID_BYTES], dtype="<u8").reshape(-1, 2)
+    targets = np.frombuffer(b"".join(wanted), dtype="<u8").reshape(-1, 2)
+    for leaf in np.flatnonzero(np.isin(halves[:, 0], targets[:, 0])).tolist():
+        hits = wanted.get(ids[leaf * ID_BYTES : (leaf + 1) * ID_BYTES])
+        if hits is not None:
+            hits.append(leaf)
+    for raw, hits in wanted.items():
+        if not hits:
+            raise NotFound("event", raw.hex())
+    return [leaf for hits in wanted.values() for leaf in hits]
 
 
 def _json_rows(table: pa.Table) -> list[dict[str, Any]]:
