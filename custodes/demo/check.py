@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,31 @@ def load_alerts(data_dir: Path) -> list[dict[str, Any]]:
     return [get_alert(control, alert.id).to_dict() for alert in list_alerts(control, limit=10**6)]
 
 
+def load_findings(data_dir: Path) -> list[dict[str, Any]]:
+    """Open posture findings as alert-like dicts (a state finding has no activity window)."""
+    if not feature_exists("posture") or not (data_dir / "control.db").exists():
+        return []
+    from custodes.posture.store import list_findings
+    from custodes.store.control import open_control
+
+    control = open_control(data_dir)
+    return [
+        {
+            "rule_id": f"posture:{finding.check}",
+            "title": finding.title,
+            "level": finding.level,
+            "kind": "posture-finding",
+            "details": {"check": finding.check},
+            "user_name": finding.account,
+            "host_name": finding.host,
+            "first_seen_at": finding.activity_first_at or datetime(1970, 1, 1, tzinfo=UTC),
+            "last_seen_at": finding.activity_last_at or finding.last_seen_at,
+            "event_ids": list(finding.event_ids),
+        }
+        for finding in list_findings(control)
+    ]
+
+
 def planted_event_ids(data_dir: Path, scenarios: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Scenario id -> the event ids its evidence got in the lake (empty when not stored)."""
     wanted_records: dict[tuple[str, str], str] = {}
@@ -193,7 +218,7 @@ def check(
 ) -> CheckReport:
     """Compare alerts (from `data_dir`'s control database unless given) with the ground truth."""
     scenarios: list[dict[str, Any]] = truth["scenarios"]
-    alerts = load_alerts(data_dir) if alerts is None else alerts
+    alerts = load_alerts(data_dir) + load_findings(data_dir) if alerts is None else alerts
     evidence = planted_event_ids(data_dir, scenarios)
     linked: dict[str, list[dict[str, Any]]] = {scenario["id"]: [] for scenario in scenarios}
     unlinked: list[dict[str, Any]] = []

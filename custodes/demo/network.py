@@ -220,6 +220,7 @@ PROXY_PREFIX = (
     "CEF:0|Squid|Squid Proxy|6.10|TCP_MISS|web request|1|rt=%d dvchost=" + PROXY[0] + " src=%s "
     "suser=%s shost=%s "
 )
+PROXY_LINES = [PROXY_PREFIX + target for target in PROXY_TARGETS]
 
 
 def site_habits(rng: np.random.Generator, people: int) -> np.ndarray:
@@ -259,7 +260,7 @@ def proxy_day(
 
     def render(_stamps: Sequence[str], _numbers: Sequence[int]) -> list[str]:
         return [
-            (PROXY_PREFIX % (rt, sources[o], names[o], hosts[o])) + PROXY_TARGETS[t] % (sent, got)
+            PROXY_LINES[t] % (rt, sources[o], names[o], hosts[o], sent, got)
             for rt, o, t, sent, got in zip(millis, who, targets, out, received, strict=True)
         ]
 

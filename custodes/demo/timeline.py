@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
@@ -104,9 +105,10 @@ class Stream:
         ordered = order.tolist()
         for first in range(0, len(ordered), WRITE_LINES):
             # Modest pieces: one huge join and encode per day costs more than the formatting.
-            piece = [rendered[index] for index in ordered[first : first + WRITE_LINES]]
-            piece.append("")
+            chosen = ordered[first : first + WRITE_LINES]
+            piece = itemgetter(*chosen)(rendered) if len(chosen) > 1 else (rendered[chosen[0]],)
             self.handle.write("\n".join(piece).encode())
+            self.handle.write(b"\n")
         self.blocks.clear()
         self.lines += times.size
         return int(times.size)
