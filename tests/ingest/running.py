@@ -20,9 +20,13 @@ from custodes.store.users import create_token
 
 def build_test_app(service: Service, data_dir: Path) -> Any:
     """The real app (API + web + ingest routes) over the test's data directory."""
-    from custodes.cli.serve import build_app
+    from custodes.api.app import create_app
+    from custodes.api.routes import ingest
 
-    return build_app(service, Settings(data_dir=data_dir))
+    app = create_app(Settings(data_dir=data_dir), service=service)
+    if not any(getattr(route, "path", None) == "/_bulk" for route in app.routes):
+        app.include_router(ingest.router)
+    return app
 
 
 class RunningService:
@@ -30,7 +34,7 @@ class RunningService:
 
     def __init__(self, data_dir: Path, config: dict[str, Any], *, http: bool = False) -> None:
         self.data_dir = data_dir
-        self.config = parse_config(config)
+        self.config = parse_config({"http": {"listen": "127.0.0.1:0"}, **config})
         self.http = http
         self.token = ""
         self.pipeline: Pipeline | None = None

@@ -1,0 +1,153 @@
+"""The service as a whole: config errors name the key, backpressure instead of loss on TCP,
+counted drops on UDP, the ready file with the ports really bound, `custodes check`."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from custodes.errors import ConfigError
+from custodes.serve import Counters, LatencyHistogram, load_config, parse_config
+from tests.ingest.running import RunningService, stored
+
+
+@pytest.mark.parametrize(
+    ("document", "key"),
+    [
+        ({"sources": {"fw": {"type": "syslog", "listen": "udp:1.2.3.4"}}}, "sources.fw.listen"),
+        ({"sources": {"fw": {"type": "syslog", "listen": "sctp:h:1"}}}, "sources.fw.listen"),
+        (
+            {"sources": {"fw": {"type": "syslog", "listen": "udp:h:1", "colour": 1}}},
+            "sources.fw.colour",
+        ),
+        ({"sources": {"fw": {"type": "carrier-pigeon"}}}, "sources.fw"),
+        ({"sources": {"s": {"type": "syslog", "listen": "tls:h:1"}}}, "sources.s"),
+        ({"batch": {"max_events": 0}}, "batch.max_events"),
+        ({"htp": {"listen": "x"}}, "htp"),
+        ({"http": {"listen": "nowhere"}}, "http.listen"),
+    ],
+)
+def test_config_errors_name_the_bad_key(document: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(document)
+    assert caught.value.key == key
+    assert key in str(caught.value)
+
+
+def test_config_file_errors_are_config_errors(tmp_path: Path) -> None:
+    path = tmp_path / "custodes.yaml"
+    path.write_text("sources: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
+    path.write_text("sources:\n  fw: {type: syslog, listen: 'udp:127.0.0.1:5514'}\n")
+    assert load_config(path).sources["fw"].type == "syslog"
+
+
+def test_check_command_validates_without_starting(tmp_path: Path) -> None:
+    from custodes.cli.main import app
+
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("sources:\n  fw: {type: syslog, listen: 'udp:127.0.0.1:5514'}\n")
+    bad.write_text("sources:\n  fw: {type: syslog, listen: 'udp:127.0.0.1:5514', prot: 1}\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["check", "--config", str(good)]).exit_code == 0
+    refused = runner.invoke(app, ["check", "--config", str(bad)])
+    assert refused.exit_code == 2
+    assert "sources.fw.prot: unknown key" in refused.output
+
+
+def test_latency_histogram_and_counters_are_plain_data() -> None:
+    histogram = LatencyHistogram()
+    histogram.observe(0.003, 99)
+    histogram.observe(0.7)
+    assert histogram.quantile(0.5) == 0.005
+    assert histogram.quantile(1.0) == 1.0
+    assert histogram.to_dict()["buckets"]["+Inf"] == 100
+    counters = Counters()
+    counters.source("fw", kind="syslog-udp").dropped += 2
+    assert orjson.loads(orjson.dumps(counters.to_dict()))["sources"]["fw"]["dropped"] == 2
+
+
+def test_ready_file_names_the_ports_really_bound(data_dir: Path) -> None:
+    sources = {"tcp": {"type": "syslog", "listen": "tcp:127.0.0.1:0"}}
+    with RunningService(data_dir, {"sources": sources}, http=True) as running:
+        ready = orjson.loads((data_dir / "serve.json").read_bytes())
+        assert ready["listening"]["tcp"] == f"tcp:127.0.0.1:{running.port('tcp')}"
+        assert ready["listening"]["http"] == running.url
+        assert running.port("tcp") != 0
+    assert not (data_dir / "serve.json").exists()
+
+
+def test_tcp_stops_reading_while_the_queue_is_full_and_loses_nothing(data_dir: Path) -> None:
+    config = {
+        "sources": {"tcp": {"type": "syslog", "listen": "tcp:127.0.0.1:0"}},
+        "batch": {"queue_max_events": 100, "max_events": 50, "max_wait_secs": 0},
+    }
+    lines = [f"<13>Jan  1 00:00:00 host app: backpressure line {n:07d}" for n in range(200_000)]
+    payload = "".join(line + "\n" for line in lines).encode()
+    with RunningService(data_dir, config) as running:
+        assert running.service is not None
+        gate = threading.Event()
+        running.service.intake.executor.submit(gate.wait)  # the commit worker is busy
+        sender = socket.create_connection(("127.0.0.1", running.port("tcp")))
+        sending = threading.Thread(target=sender.sendall, args=(payload,))
+        sending.start()
+        time.sleep(1.0)
+        received = running.counters()["sources"]["tcp"]["received"]
+        assert sending.is_alive()  # the sender is blocked: its window is full
+        assert 0 < received < len(lines) // 4  # only what was read before the pause
+        gate.set()
+        sending.join(60)
+        sender.shutdown(socket.SHUT_WR)
+        assert sender.recv(1) == b""  # closed by the server once everything is committed
+        sender.close()
+        counters = running.counters()["sources"]["tcp"]
+        assert counters["received"] == len(lines)
+        assert counters["stored"] + counters["quarantined"] == len(lines)
+        assert counters["dropped"] == 0
+    row = (
+        stored(data_dir)
+        .execute(
+            'SELECT count(DISTINCT "event.original"), count(*) FROM events'
+            " WHERE \"event.original\" LIKE '%backpressure line%'"
+        )
+        .fetchone()
+    )
+    assert row == (len(lines), len(lines))
+
+
+def test_udp_drops_are_counted_when_the_queue_is_full(data_dir: Path) -> None:
+    config = {
+        "sources": {"udp": {"type": "syslog", "listen": "udp:127.0.0.1:0"}},
+        "batch": {"queue_max_events": 10, "max_wait_secs": 0},
+    }
+    with RunningService(data_dir, config) as running:
+        assert running.service is not None
+        gate = threading.Event()
+        running.service.intake.executor.submit(gate.wait)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for number in range(100):
+                udp.sendto(
+                    f"<13>udp drop test {number}".encode(), ("127.0.0.1", running.port("udp"))
+                )
+                time.sleep(0.001)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            counters = running.counters()["sources"]["udp"]
+            if counters["received"] + counters["dropped"] == 100:
+                break
+            time.sleep(0.02)
+        gate.set()
+        assert counters["dropped"] > 0
+        assert counters["drop_reasons"] == {"queue full": counters["dropped"]}
+        received = counters["received"]
+    final = running.counters()["sources"]["udp"]
+    assert final["stored"] + final["quarantined"] == received
