@@ -5,11 +5,18 @@ from __future__ import annotations
 from custodes.detect.alerts import hits_to_alerts
 from custodes.detect.cache import compile_rules, load_matcher
 from custodes.detect.compile import CompiledRule, Test, compile_rule
+from custodes.detect.correlate import CorrelationMatch, Correlator
+from custodes.detect.correlations import Correlation, load_correlations
+from custodes.detect.engine import Detection, hunt_and_store, open_detection
 from custodes.detect.matcher import Hit, Matcher
 from custodes.detect.rules import RuleInfo, RuleSet, load_rules, load_rules_from_yaml
 
 __all__ = [
     "CompiledRule",
+    "Correlation",
+    "CorrelationMatch",
+    "Correlator",
+    "Detection",
     "Hit",
     "Matcher",
     "RuleInfo",
@@ -18,7 +25,10 @@ __all__ = [
     "compile_rule",
     "compile_rules",
     "hits_to_alerts",
+    "hunt_and_store",
+    "load_correlations",
     "load_matcher",
     "load_rules",
     "load_rules_from_yaml",
+    "open_detection",
 ]
