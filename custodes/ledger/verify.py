@@ -50,6 +50,7 @@ from custodes.ledger.signed import check_heads, check_purges
 
 LAKE_DIR = "lake"
 PARTITION_DAY = re.compile(r"date=(\d{4}-\d\d-\d\d)")
+UNSIGNED_GRACE_SECS = 120
 Progress = Callable[[int, int], None]  # (events checked so far, events to check)
 
 
@@ -106,8 +107,11 @@ def _read(path: Path) -> bytes:
 class StoreCheck:
     """One verification run over a data directory."""
 
-    def __init__(self, data_dir: Path, since: datetime | None, incremental: bool) -> None:
+    def __init__(
+        self, data_dir: Path, since: datetime | None, incremental: bool, now: datetime
+    ) -> None:
         self.data_dir = data_dir
+        self.now = now
         self.directory = ledger_dir(data_dir)
         if not (self.directory / FILES).exists() and not (self.directory / HEADS).exists():
             raise LedgerError(f"no evidence ledger in {data_dir}")
@@ -144,6 +148,7 @@ class StoreCheck:
         heads = check_heads(self.directory / HEADS, keys, tree, self.remembered)
         self.faults.extend(heads.faults)
         self.report.heads, self.report.signed_size = heads.heads, heads.signed_size
+        self.check_signed_in_time(entries)
         purge_faults, purged = check_purges(self.directory / PURGES, keys, entries)
         self.faults.extend(purge_faults)
         self.check_files(entries, purged, tree, ids, progress)
@@ -181,6 +186,25 @@ class StoreCheck:
             seen.add(entry.path)
             entries.append(entry)
         return entries
+
+    def check_signed_in_time(self, entries: list[FileEntry]) -> None:
+        """Events recorded long ago must be under a signed head (the writer signs within 10 s)."""
+        cutoff_ms = (self.now.timestamp() - UNSIGNED_GRACE_SECS) * 1000
+        late = [
+            entry
+            for entry in entries
+            if entry.end > self.report.signed_size and entry.recorded_at < cutoff_ms
+        ]
+        if late:
+            self.faults.append(
+                Fault(
+                    LEDGER_TRUNCATED,
+                    late[0].path,
+                    leaf=max(self.report.signed_size, late[0].first),
+                    detail=f"{len(late)} file(s) recorded over {UNSIGNED_GRACE_SECS} s ago are "
+                    "under no signed head (heads removed?)",
+                )
+            )
 
     def is_selected(self, entry: FileEntry) -> bool:
         """Whether --since asks for this file (by its day partition, else when recorded)."""
@@ -318,6 +342,8 @@ def verify_store(
     since: datetime | None = None,
     incremental: bool = False,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> VerifyReport:
     """Verify a data directory's lake against its ledger (see the module docstring)."""
-    return StoreCheck(data_dir, since, incremental).run(progress)
+    check = StoreCheck(data_dir, since, incremental, now or datetime.now(UTC))
+    return check.run(progress)

@@ -167,3 +167,13 @@ def test_open_pipeline_without_ledger_writes_none(data_dir: Path) -> None:
     with open_pipeline(data_dir, ledger=False) as pipeline:
         pipeline.submit([sample_record(n) for n in range(5)])
     assert not (data_dir / "ledger").exists()
+
+
+def test_heads_removed_leave_old_events_unsigned_and_that_is_caught(store: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    (store / "ledger" / "heads.jsonl").write_text("")
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    faults = verify_store(store, now=later).faults
+    assert [fault.kind for fault in faults] == ["ledger truncated"]
+    assert verify_store(store).is_intact  # just recorded: the writer may still be signing
