@@ -45,6 +45,8 @@ LINE_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cbs", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, \w+ +\S+")),
     ("logcat", re.compile(r"^\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +\d+ +\d+ [VDIWEFA] ")),
     ("rfc3164", re.compile(r"^(<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ")),
+    # rsyslog's high-precision time (Debian 12 and later write auth.log so)
+    ("rfc3164", re.compile(r"^(<\d{1,3}>)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:]+: ")),
 )
 AUTHLOG_NAMES = ("auth", "secure")
 

@@ -224,7 +224,7 @@ ACCOUNT_PROGRAMS = frozenset(
 def auth_event(program: str, message: str) -> dict[str, Any] | None:
     """The login/account meaning of one syslog message, or None when it has none we know."""
     base, _, module = program.partition("(")
-    base = base.rsplit("/", 1)[-1]
+    base = base.rsplit("/", 1)[-1].lower()
     body = unwrap_repeated(message)
     if base == "sudo" and (found := sudo_event(body)) is not None:
         return found

@@ -145,6 +145,7 @@ def test_zeek_tsv_records_carry_their_header(tmp_path: Path) -> None:
         (b'{"a": 1}', "json"),
         (b"<34>1 2003-10-11T22:14:15.003Z host su - ID47 - hello", "rfc5424"),
         (b"<13>Oct 11 22:14:15 host su: hello", "rfc3164"),
+        (b"2026-11-24T00:17:00.000000+00:00 web01 CRON[37]: pam_unix(cron:session): x", "rfc3164"),
         (b"CEF:0|V|P|1|100|name|5|src=1.2.3.4", "cef"),
         (b"type=USER_LOGIN msg=audit(1446022123.797:97): pid=1187 uid=0", "auditd"),
         (b'1.2.3.4 - - [11/Jul/2018:08:41:28 +0300] "GET / HTTP/1.1" 200 11', "access-log"),
