@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import pkgutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -10,12 +11,19 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import custodes
 from custodes.errors import ConfigError
-from custodes.store.control import Base, CorrelationStateRow, control_url, open_control
+from custodes.store.control import (
+    Base,
+    CorrelationStateRow,
+    alembic_config,
+    control_url,
+    open_control,
+)
 
 
 def test_open_control_creates_sqlite_in_data_dir_at_head(data_dir: Path) -> None:
@@ -81,3 +89,14 @@ def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
             futures = [pool.submit(open_and_close, data_dir) for _ in range(4)]
             for future in futures:
                 future.result()  # re-raises "table already exists" if two migrated at once
+
+
+def test_every_revision_renders_for_postgresql() -> None:
+    config = alembic_config()
+    config.output_buffer = io.StringIO()
+    config.set_main_option("sqlalchemy.url", "postgresql://custodes@db.invalid/custodes")
+    command.upgrade(config, "head", sql=True)  # offline: SQL text, no server needed
+    sql = config.output_buffer.getvalue()
+    for table in ("alerts", "alert_events", "suppressions", "correlation_state"):
+        assert f"CREATE TABLE {table} (" in sql
+    assert "id SERIAL NOT NULL" in sql
