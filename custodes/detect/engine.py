@@ -95,6 +95,8 @@ class Detection:
     clock: Clock = utc_now
     totals: DetectionTotals = field(default_factory=DetectionTotals)
     refused: list[RuleError] = field(default_factory=list)  # correlations that cannot run
+    #: Told of each stored batch after its transaction committed (e.g. to notify new alerts).
+    on_saved: list[Callable[[BatchDetection], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -136,7 +138,10 @@ class Detection:
                 raise
             self.totals.add(batch, len(hits), len(alerts), saved)
             self.totals.correlation_matches += len(matches)
-            return BatchDetection(alerts, saved)
+            result = BatchDetection(alerts, saved)
+            for listener in self.on_saved:
+                listener(result)
+            return result
 
 
 def correlation_files(paths: Sequence[Path | str]) -> list[Path]:

@@ -35,7 +35,8 @@ class SaveResult:
     grouped: int = 0
     suppressed: int = 0
     duplicates: int = 0
-    alert_ids: list[int] = field(default_factory=list)
+    alert_ids: list[int] = field(default_factory=list)  # per stored alert, in order
+    created_ids: list[int] = field(default_factory=list)  # the new alerts (news to notify)
 
 
 def group_key(alert: Alert) -> str:
@@ -170,6 +171,7 @@ def save_alerts_in(
     known = _known_events(session, kept)
     groups = _open_groups(session, kept, window)
     chosen: list[tuple[str, _Group]] = []
+    created: list[_Group] = []
     for alert in kept:
         unique_ids = list(dict.fromkeys(alert.event_ids))
         new_ids = [event_id for event_id in unique_ids if (alert.rule_id, event_id) not in known]
@@ -187,6 +189,7 @@ def save_alerts_in(
         else:
             group = _Group(None, alert.first_seen_at, alert.last_seen_at, 0, alert)
             groups.setdefault((alert.rule_id, key), []).append(group)
+            created.append(group)
             result.created += 1
         group.count += len(new_ids) if unique_ids else max(alert.count, 1)
         group.event_ids.extend(new_ids)
@@ -194,6 +197,7 @@ def save_alerts_in(
         chosen.append((key, group))
     _write(session, chosen, now)
     result.alert_ids = [group.id for _, group in chosen if group.id is not None]
+    result.created_ids = [group.id for group in created if group.id is not None]
     return result
 
 

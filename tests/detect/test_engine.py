@@ -12,7 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from custodes.detect.engine import open_detection, rule_paths_from_config
+from custodes.detect.engine import BatchDetection, open_detection, rule_paths_from_config
 from custodes.errors import ConfigError
 from custodes.events import RawRecord
 from custodes.normalise.evtx import EvtxParser
@@ -66,9 +66,12 @@ def test_brute_force_is_one_stored_alert_and_its_parts_raise_none(
     rules = rules_file(tmp_path, BRUTE_FORCE_RULES)
     detection = open_detection(control, [rules])
     assert [c.id for c in detection.correlations] == ["many_failed_logons", BRUTE_FORCE_ID]
+    told: list[BatchDetection] = []
+    detection.on_saved.append(told.append)
     rows = brute_force("10.0.0.5")
     for start in range(0, len(rows), 5):
         detection.process(events_batch(rows[start : start + 5], origin=f"b{start}"))
+    assert [len(result.saved.created_ids) for result in told] == [0] * 5 + [1]
 
     [alert] = list_alerts(control)  # failed/success rules are silenced by generate: false
     assert (alert.rule_id, alert.kind, alert.level) == (BRUTE_FORCE_ID, "correlation", "high")

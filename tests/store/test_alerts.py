@@ -56,7 +56,7 @@ def control(data_dir: Path) -> Iterator[Control]:
 def test_repeated_matches_on_same_host_and_user_group_into_one_alert(control: Control) -> None:
     save_alerts(control, [alert("e1", "e2")], now=T0)
     result = save_alerts(control, [alert("e3", at=T0 + timedelta(hours=3))], now=T0)
-    assert (result.created, result.grouped) == (0, 1)
+    assert (result.created, result.grouped, result.created_ids) == (0, 1, [])
     [stored] = list_alerts(control)
     assert stored.count == 3
     assert (stored.first_seen_at, stored.last_seen_at) == (T0, T0 + timedelta(hours=3, seconds=1))
@@ -66,12 +66,13 @@ def test_repeated_matches_on_same_host_and_user_group_into_one_alert(control: Co
 
 
 def test_other_host_user_or_rule_makes_a_separate_alert(control: Control) -> None:
-    save_alerts(
+    result = save_alerts(
         control,
         [alert("e1"), alert("e2", host="ws02"), alert("e3", user="bob"), alert("e4", rule_id="r2")],
         now=T0,
     )
-    assert len(list_alerts(control)) == 4
+    assert sorted(result.created_ids) == sorted(item.id for item in list_alerts(control))
+    assert len(result.created_ids) == 4
 
 
 def test_match_outside_the_group_window_opens_a_new_alert(control: Control) -> None:
