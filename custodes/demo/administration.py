@@ -15,6 +15,7 @@ from custodes.demo.windows import (
     PROCESS_CREATED,
     SECURITY,
     SPECIAL_PRIVILEGES,
+    SYSTEM,
     emit,
     emit_one,
     escape,
@@ -197,7 +198,8 @@ def service_accounts(day: Day, ctx: Context, rng: np.random.Generator, stream: S
 
 
 def directory_changes(day: Day, ctx: Context, stream: Stream, keep_enabled: set[str]) -> None:
-    """Joiners' accounts created (4720, 4722) at 08:05; leavers' disabled (4725) at 17:30 and
+    """Joiners' accounts created (4720, 4722) at 08:05 and put in the universal group All Staff
+    (4756); leavers' disabled (4725) at 17:30 and
     deleted (4726) 30 days later, by the first administrator on the first domain controller.
     Accounts in `keep_enabled` are the planted failures: nobody disables or deletes them."""
     org = ctx.org
@@ -248,6 +250,23 @@ def directory_changes(day: Day, ctx: Context, stream: Stream, keep_enabled: set[
                 SECURITY,
                 {**target, **subject},
             )
+            member = {
+                "MemberName": f"CN={person.name},OU=Staff,DC=agency,DC=example",
+                "MemberSid": person.sid,
+            }
+            group = {
+                "TargetUserName": "All Staff",
+                "TargetDomainName": NETBIOS,
+                "TargetSid": f"{DOMAIN_SID}-3101",
+            }
+            emit_one(
+                stream,
+                day.start + 8 * HOUR + 6 * MINUTE,
+                dc,
+                4756,
+                SECURITY,
+                {**member, **group, **subject, "PrivilegeList": "-"},
+            )
         if person.account in keep_enabled:
             continue
         if person.separation_date == day.date:
@@ -268,3 +287,40 @@ def directory_changes(day: Day, ctx: Context, stream: Stream, keep_enabled: set[
                 SECURITY,
                 {**target, **subject, "PrivilegeList": "-"},
             )
+
+
+#: Ordinary services installed by software updates: (name, image path).
+UPDATE_SERVICES = [
+    (
+        "Google Update Service (gupdate)",
+        '"C:\\Program Files (x86)\\Google\\Update\\GoogleUpdate.exe" /svc',
+    ),
+    (
+        "Microsoft Edge Update Service (edgeupdate)",
+        '"C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe" /svc',
+    ),
+    (
+        "Adobe Acrobat Update Service",
+        '"C:\\Program Files (x86)\\Common Files\\Adobe\\ARM\\1.0\\armsvc.exe"',
+    ),
+]
+
+
+def software_updates(day: Day, ctx: Context, rng: np.random.Generator, stream: Stream) -> None:
+    """A few workstations install an updater service each day (System 7045)."""
+    present = ctx.workstations[day.present]
+    if present.size == 0:
+        return
+    chosen = rng.choice(present, size=min(present.size, max(1, present.size // 60)), replace=False)
+    for host_index in sorted(chosen.tolist()):
+        name, image = UPDATE_SERVICES[host_index % len(UPDATE_SERVICES)]
+        host = ctx.org.hosts[host_index]
+        data = {
+            "ServiceName": name,
+            "ImagePath": image,
+            "ServiceType": "user mode service",
+            "StartType": "auto start",
+            "AccountName": "LocalSystem",
+        }
+        at = day.start + 11 * HOUR + int(rng.integers(0, 4 * 3600)) * MICROS
+        emit_one(stream, at, host, 7045, SYSTEM, data)

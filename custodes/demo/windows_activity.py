@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from custodes.demo.administration import admins, directory_changes, service_accounts
+from custodes.demo.administration import (
+    admins,
+    directory_changes,
+    service_accounts,
+    software_updates,
+)
 from custodes.demo.hosts import Context, logon_ids
 from custodes.demo.organisation import NETBIOS
 from custodes.demo.programs import SVCHOST, sysmon
@@ -45,6 +50,7 @@ def windows_day(
     file_servers = [host.index for host in ctx.org.hosts_by_role("file")]
     kerberos(day, ctx, rng, stream, accounts, sids, client_ips, domain_controllers, file_servers)
     sysmon(day, ctx, rng, stream, hosts, accounts)
+    software_updates(day, ctx, rng, stream)
     admins(day, ctx, rng, stream, client_ips)
 
 
