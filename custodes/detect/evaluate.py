@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import re._constants as re_constants  # the parser behind re: finds required literals
+import re._parser as re_parser
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -24,6 +26,8 @@ from custodes.events import CORE_NAMES, FIELDS_COLUMN
 
 Mask = np.ndarray  # numpy bool array over the rows of a batch
 EMPTY = np.zeros(0, dtype=np.int64)
+#: Test kinds worth skipping when no rule needs them any more.
+COSTLY_KINDS = frozenset({"regex", "like", "cidr", "lt", "lte", "gt", "gte"})
 #: A source meaning every value of the `fields` map (what keywords search besides `message`).
 ALL_VALUES = "fields.*"
 
@@ -179,6 +183,10 @@ class FieldPlan:
     equals: dict[str, list[int]] = field(default_factory=dict)
     others: list[tuple[int, Test]] = field(default_factory=list)
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)  # fieldref: sources
+    prefiltered: set[int] = field(default_factory=set)  # LIKE/regex tests with a required literal
+    #: Tests answered only when some rule still needs them (regex, LIKE, cidr, numbers without
+    #: a required literal): most rules are ruled out by their cheap tests first.
+    costly: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         words: dict[str, list[tuple[int, str]]] = {}
@@ -188,54 +196,84 @@ class FieldPlan:
                     self.equals.setdefault(test.value.lower(), []).append(index)
                 else:
                     words.setdefault(test.value.lower(), []).append((index, test.kind))
-            else:
-                self.others.append((index, test))
+                continue
+            self.others.append((index, test))
+            literal = required_literal(test)
+            if literal:  # only values holding it are handed to the LIKE/regex kernel
+                words.setdefault(literal, []).append((index, "needs"))
+                self.prefiltered.add(index)
+        self.costly = {
+            index
+            for index, test in self.others
+            if test.kind in COSTLY_KINDS and index not in self.prefiltered
+        }
         if words:
             self.automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
             for word, entries in words.items():
                 self.automaton.add_word(word, (len(word), tuple(entries)))
             self.automaton.make_automaton()
 
-    def evaluate(self, view: BatchView, wanted: Mask, out: dict[int, Mask]) -> None:
-        """Add the row mask of every test that matches some row to `out`."""
+    def evaluate(
+        self, view: BatchView, wanted: Mask, out: dict[int, Mask], costly: set[int] | None = None
+    ) -> None:
+        """Add the row mask of every test that matches some row to `out`.
+
+        Without `costly`: every test but the costly ones; with it: only those costly tests.
+        """
         segments = view.segments(self.sources, wanted)
         found_rows: dict[int, list[np.ndarray]] = {}
         for segment in segments:
-            self.evaluate_segment(view, segment, found_rows)
-        for index, test in self.others:
-            if test.kind in ("null", "exists", "fieldref"):
-                other = self.references.get(test.value, (test.value,))
-                mask = row_test(test, view, (self.sources, other), segments, wanted)
-                if mask is not None:
-                    out[index] = mask
+            self.evaluate_segment(view, segment, found_rows, costly)
         for index, parts in found_rows.items():
             mask = np.zeros(view.rows, dtype=bool)
             for rows in parts:
                 mask[rows] = True
             out[index] = mask
+        if costly is not None:
+            return
+        for index, test in self.others:
+            if test.kind in ("null", "exists", "fieldref"):
+                other = self.references.get(test.value, (test.value,))
+                found = row_test(test, view, (self.sources, other), segments, wanted)
+                if found is not None:
+                    out[index] = found
 
     def evaluate_segment(
-        self, view: BatchView, segment: Segment, found_rows: dict[int, list[np.ndarray]]
+        self,
+        view: BatchView,
+        segment: Segment,
+        found_rows: dict[int, list[np.ndarray]],
+        costly: set[int] | None = None,
     ) -> None:
-        """Run the value tests over the distinct values of one segment."""
+        """Run the value tests over the distinct values of one segment (see `evaluate`)."""
         if segment.name:
             dictionary, inverse = segment.dictionary, segment.codes
         else:
             distinct_codes, inverse = distinct(segment)
             dictionary = segment.dictionary.take(pa.array(distinct_codes))
         hits: dict[int, list[int]] = {}
-        if self.equals or self.automaton is not None:
+        if costly is None and (self.equals or self.automaton is not None):
             self.scan(pc.utf8_lower(dictionary).to_pylist(), hits)
         by_test: dict[int, np.ndarray] = {}
         for index, positions in hits.items():
-            flags = np.zeros(len(dictionary), dtype=bool)
-            flags[positions] = True
-            by_test[index] = flags
+            if index >= 0:
+                flags = np.zeros(len(dictionary), dtype=bool)
+                flags[positions] = True
+                by_test[index] = flags
         for index, test in self.others:
-            if test.kind not in ("null", "exists", "fieldref"):
+            if test.kind in ("null", "exists", "fieldref"):
+                continue
+            if costly is None:
+                if index in self.costly:
+                    continue
+            elif index not in costly:
+                continue
+            if index in self.prefiltered:
+                found = prefiltered_test(test, dictionary, hits.get(-1 - index))
+            else:
                 found = value_test(test, dictionary)
-                if found is not None:
-                    by_test[index] = found
+            if found is not None:
+                by_test[index] = found
         if len(by_test) > 4 and len(inverse) > 8 * len(dictionary):
             rows_of = (
                 view.rows_by_value(segment)
@@ -266,7 +304,9 @@ class FieldPlan:
             last = len(value) - 1
             for end, (length, entries) in automaton.iter(value):
                 for index, kind in entries:
-                    if (
+                    if kind == "needs":  # a LIKE/regex candidate, kept apart from results
+                        hits.setdefault(-1 - index, []).append(position)
+                    elif (
                         kind == "contains"
                         or (kind == "startswith" and end == length - 1)
                         or (kind == "endswith" and end == last)
@@ -304,6 +344,54 @@ def distinct(segment: Segment) -> tuple[np.ndarray, np.ndarray]:
     position = np.zeros(len(segment.dictionary), dtype=np.int64)
     position[codes] = np.arange(len(codes))
     return codes, position[segment.codes]
+
+
+def required_literal(test: Test) -> str:
+    """A lowercase text every value matching this LIKE or regex test contains ("" if none)."""
+    runs: list[str] = []
+    current: list[str] = []
+    if test.kind == "like":
+        escaped = False
+        for char in test.value:
+            if escaped or char not in "%_\\":
+                current.append(char)
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            else:
+                runs.append("".join(current))
+                current = []
+    elif test.kind == "regex":
+        try:
+            parsed = re_parser.parse(test.value)
+        except (re.error, RecursionError, OverflowError, ValueError):
+            return ""
+        for op, argument in parsed.data:
+            if op is re_constants.LITERAL:
+                current.append(chr(argument))
+            else:
+                runs.append("".join(current))
+                current = []
+    else:
+        return ""
+    runs.append("".join(current))
+    longest = max(runs, key=len).lower()
+    return longest if len(longest) >= 3 else ""
+
+
+def prefiltered_test(
+    test: Test, dictionary: pa.Array, candidates: list[int] | None
+) -> np.ndarray | None:
+    """A LIKE/regex test run only on the values that hold its required literal."""
+    if not candidates:
+        return None
+    positions = np.unique(np.array(candidates, dtype=np.int64))
+    found = value_test(test, dictionary.take(pa.array(positions)))
+    if found is None:
+        return None
+    flags = np.zeros(len(dictionary), dtype=bool)
+    flags[positions[found]] = True
+    return flags
 
 
 def value_test(test: Test, dictionary: pa.Array) -> np.ndarray | None:

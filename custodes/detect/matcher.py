@@ -48,6 +48,15 @@ class RuleGroup:
             return (logsource.sources(test.field, mapping.default_fields), test)
 
         self.conditions = [number_tests(rule.condition, index, where) for rule in self.rules]
+        self.costly: list[frozenset[int]] = []  # per rule, filled in by the matcher
+
+    def costly_needed(self, results: dict[int, Mask]) -> set[int]:
+        """The costly tests of the rules that may still match, given the cheap tests' results."""
+        needed: set[int] = set()
+        for condition, costly in zip(self.conditions, self.costly, strict=True):
+            if costly and possible(condition, results, costly) is not None:
+                needed |= costly
+        return needed
 
     def match(self, results: dict[int, Mask], wanted: Mask) -> list[Hit]:
         """The rules of this group that match rows among `wanted`."""
@@ -107,6 +116,9 @@ class Matcher:
                     )
             askers = sorted({g for position, _ in tests for g in users.get(position, ())})
             self.plans.append((plan, tuple(askers)))
+        costly = set().union(*(plan.costly for plan, _ in self.plans))
+        for group in self.groups:
+            group.costly = [frozenset(set(tests_of(c)) & costly) for c in group.conditions]
 
     def columns(self) -> list[str]:
         """The event columns matching and alerting read (for reading the lake selectively)."""
@@ -130,11 +142,23 @@ class Matcher:
         masks = [logsource_mask(group.logsource.when, view, memo) for group in self.groups]
         present = [bool(mask.any()) for mask in masks]
         results: dict[int, Mask] = {}
+        wanted_by_plan: list[Mask | None] = []
         for plan, askers in self.plans:
             live = [masks[g] for g in askers if present[g]]
+            wanted = None
             if live:
                 wanted = live[0] if len(live) == 1 else np.logical_or.reduce(live)
                 plan.evaluate(view, wanted, results)
+            wanted_by_plan.append(wanted)
+        needed: set[int] = set()
+        for group, is_present in zip(self.groups, present, strict=True):
+            if is_present:
+                needed |= group.costly_needed(results)
+        if needed:
+            for (plan, _), wanted in zip(self.plans, wanted_by_plan, strict=True):
+                asked = plan.costly & needed
+                if asked and wanted is not None:
+                    plan.evaluate(view, wanted, results, asked)
         hits: list[Hit] = []
         for group, mask, is_present in zip(self.groups, masks, present, strict=True):
             if is_present:
@@ -199,6 +223,43 @@ def tests_of(node: Node) -> Iterator[int]:
     elif node[0] in ("and", "or"):
         for child in node[1]:
             yield from tests_of(child)
+
+
+def possible(
+    node: Node, results: dict[int, Mask], unknown: frozenset[int], positive: bool = True
+) -> Result:
+    """Rows a condition might match while the `unknown` tests are unanswered (None: none).
+
+    An unknown test counts as matching everywhere where that helps the rule (under an even
+    number of `not`s) and nowhere where that helps it (under an odd number).
+    """
+    kind = node[0]
+    if kind == "test":
+        if node[1] in unknown:
+            return ALL if positive else None
+        return results.get(node[1])
+    if kind == "and":
+        acc: Result = ALL
+        for child in node[1]:
+            value = possible(child, results, unknown, positive)
+            if value is None:
+                return None
+            if value is not ALL:
+                acc = value if acc is ALL else acc & value
+        return acc
+    if kind == "or":
+        any_acc: Result = None
+        for child in node[1]:
+            value = possible(child, results, unknown, positive)
+            if value is ALL:
+                return ALL
+            if value is not None:
+                any_acc = value if any_acc is None else any_acc | value
+        return any_acc
+    if kind == "not":
+        value = possible(node[1], results, unknown, not positive)
+        return ALL if value is None else None if value is ALL else ~value
+    raise ValueError(f"unknown condition node {kind!r}")
 
 
 def evaluate(node: Node, results: dict[int, Mask]) -> Result:

@@ -149,3 +149,22 @@ def test_matcher_names_the_columns_it_reads() -> None:
         columns
     )
     assert "event.original" not in columns
+
+
+def test_costly_tests_are_answered_when_a_rule_still_needs_them() -> None:
+    # The regex and cidr tests run only for rules their cheap tests leave alive, also under `not`.
+    matcher = matcher_for(
+        """
+        sel: {Image|endswith: '\\x.exe'}
+        filter_re: {CommandLine|re: 'ab[0-9]'}
+        filter_net: {DestinationIp|cidr: '10.0.0.0/8'}
+        condition: sel and not 1 of filter_*
+        """
+    )
+    batch = event_batch(
+        sysmon(Image="C:\\x.exe", CommandLine="ab1"),
+        sysmon(Image="C:\\x.exe", CommandLine="ab"),
+        sysmon(Image="C:\\y.exe", CommandLine="ab"),
+        sysmon(Image="C:\\x.exe", CommandLine="ab", DestinationIp="10.1.1.1"),
+    )
+    assert matched_rows(matcher, batch) == [1]
