@@ -6,8 +6,9 @@ normaliser decides whether it is RFC 5424, RFC 3164, CEF or JSON.
 Acknowledgement: syslog over TCP has no acknowledgement in the protocol, so a connection reads
 further data only after what it already read was committed (fsync'ed); while the intake queue is
 full it does not read at all, and the sender's TCP window fills up (backpressure, not loss).
-When the sender closes its side, the server commits what remains and only then closes the
-connection: a clean close tells the sender everything arrived. UDP cannot acknowledge and cannot
+When the sender closes its side (half-close), the server commits what remains, answers
+`ok <messages>` and closes: a sender that reads that line knows the connection's messages are
+durable (a crash closes the connection without it). UDP cannot acknowledge and cannot
 push back: when the queue is full, datagrams are dropped and counted.
 """
 
@@ -124,6 +125,7 @@ class SyslogStream(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
         self.has_eof = False
         self.is_lost = False
+        self.committed = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -137,9 +139,21 @@ class SyslogStream(asyncio.Protocol):
         self.has_eof = True
         self.backlog.extend(self.framer.finish())
         self.start_draining()
-        if self.task is None and self.transport is not None:
-            self.transport.close()
+        if self.task is None:
+            self.close_acknowledged()
         return True  # keep the transport open until the rest is committed
+
+    def close_acknowledged(self) -> None:
+        """The sender closed its side and all is committed: say `ok <messages>`, then close.
+
+        A sender that half-closes and reads this line knows every message of the connection
+        is durable; a crash closes the connection without it.
+        """
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            if self.source.transport != "tls":  # asyncio's TLS has already answered the close
+                transport.write(b"ok %d\n" % self.committed)
+            transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.is_lost = True
@@ -162,6 +176,7 @@ class SyslogStream(asyncio.Protocol):
                 records = to_records(messages, self.source.name, self.source.format)
                 committed = await self.source.intake.put(self.source.name, records)
                 await committed
+                self.committed += len(records)
         except Exception:  # not committed: close so the sender knows it was not acknowledged
             log.exception("syslog %s: commit failed, closing the connection", self.source.name)
             transport.abort()
@@ -169,7 +184,7 @@ class SyslogStream(asyncio.Protocol):
         finally:
             self.task = None
         if self.has_eof:
-            transport.close()
+            self.close_acknowledged()
         elif not self.is_lost and not transport.is_closing():
             transport.resume_reading()
 
