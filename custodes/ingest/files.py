@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,18 +117,22 @@ def read_file(
     report = report if report is not None else FileReport(path, format)
     report.format = format
     received_at = modified_at(path)
-    if format == "evtx":
-        records = read_evtx(path, report, received_at)
-    elif format == UNSUPPORTED:
-        records = read_unsupported(path, received_at)
-    elif format == "json" and not is_json_lines(path):
-        records = read_json_documents(path, report, received_at)
-    else:
-        records = read_lines(path, format, received_at)
-    for record in records:
-        if record.position >= start:
-            report.read += 1
-            yield record
+    try:
+        if format == "evtx":
+            records = read_evtx(path, report, received_at)
+        elif format == UNSUPPORTED:
+            records = read_unsupported(path, received_at)
+        elif format == "json" and not is_json_lines(path):
+            records = read_json_documents(path, report, received_at)
+        else:
+            records = read_lines(path, format, received_at)
+        for record in records:
+            if record.position >= start:
+                report.read += 1
+                yield record
+    except (OSError, EOFError, zlib.error) as error:  # e.g. a truncated .gz: say so, count it
+        report.errors.append(f"the file ends in damaged data: {error}")
+        report.skipped_corrupt += 1
 
 
 def is_json_lines(path: Path) -> bool:

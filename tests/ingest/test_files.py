@@ -3,11 +3,24 @@ from pathlib import Path
 
 import evtx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from custodes.events import RawRecord
 from custodes.ingest import FileReport, detect_format, discover, read_file
 from custodes.normalise import Normaliser, builtin_parsers
 
+SAMPLE_LINES = [
+    b'{"a": 1}',
+    b'{"Event": {"System": {"EventID": 1}}}',
+    b"<13>1 2024-01-01T00:00:00Z h a - - - x",
+    b"Jan  1 00:00:00 host sshd[1]: Accepted password for a from 1.2.3.4 port 2 ssh2",
+    b"type=USER_LOGIN msg=audit(1.5:2): pid=1 uid=0",
+    b"CEF:0|a|b|c|d|e|5|src=1.2.3.4",
+    b'1.2.3.4 - - [11/Jul/2018:08:41:28 +0300] "GET / HTTP/1.1" 200 1',
+    b"#separator \\x09",
+    b"[\n",
+]
 DAMAGED = {  # errors when the evtx iterator is resumed after each one (dataset README)
     "sysmon.evtx": 8,
     "2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx": 4,
@@ -234,3 +247,41 @@ def test_json_arrays_and_concatenated_objects(tmp_path: Path) -> None:
     batch, failures = Normaliser(builtin_parsers()).normalise(records)
     assert batch.num_rows == 4
     assert [failure.record.data for failure in failures] == [b"not json"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    content=st.one_of(
+        st.binary(max_size=2000),
+        st.lists(
+            st.sampled_from(SAMPLE_LINES + [b"", b"#Fields: a b", b"\x00\x01"]), max_size=30
+        ).map(b"\n".join),
+    ),
+    name=st.sampled_from(["x.log", "auth.log", "x.json", "x.evtx", "x.gz", "x"]),
+)
+def test_any_file_is_read_without_losing_or_raising(
+    tmp_path: Path, content: bytes, name: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    report = FileReport(path, "auto")
+    records = list(read_file(path, report=report))
+    batch, failures = Normaliser(builtin_parsers()).normalise(records)
+    assert batch.num_rows + len(failures) == len(records)
+    assert isinstance(detect_format(path), str)
+    assert len({record.position for record in records}) == len(records)
+
+
+def test_a_truncated_gzip_keeps_what_was_read_and_reports_the_damage(tmp_path: Path) -> None:
+    path = tmp_path / "auth.log.gz"
+    lines = b"".join(
+        b"Jan  1 00:00:%02d h sshd[1]: Connection closed by 1.2.3.4\n" % n for n in range(60)
+    )
+    path.write_bytes(gzip.compress(lines * 50)[:-200])
+    report = FileReport(path, "auto")
+    records = list(read_file(path, report=report))
+    assert 0 < len(records) < 3000
+    assert report.skipped_corrupt == 1
+    assert "damaged" in report.errors[0]
