@@ -15,6 +15,7 @@ from custodes.demo.truth import (
     SIGMA_LSASS_MEMDUMP,
     SIGMA_UNCOMMON_SERVICE,
     Planted,
+    posture,
     sigma,
     ueba,
 )
@@ -67,6 +68,7 @@ def spray_and_move(
             sigma(SIGMA_LSASS_MEMDUMP),
             sigma(SIGMA_LSASS_COMSVCS),
             {"kind": "correlation", "what": "many 4625 from one source over many accounts"},
+            posture("privileged_logon_off_hours"),  # the stolen admin account at 02:20
             ueba("failed_logons", "distinct_target_accounts"),
         ],
         [victim.admin_account or "", foothold.account],

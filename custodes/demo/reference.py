@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
 from custodes.demo.insiders import HOTLINE
 from custodes.demo.organisation import DOMAIN, HOME_COUNTRY, MIN_OS, NETBIOS, Organisation
@@ -40,6 +41,7 @@ def write_reference(
     write_json(folder / "devices.json", inventory(org, facts, last_seen, exported_at))
     write_json(folder / "travel.json", {"trips": [trip_entry(org, trip) for trip in org.trips]})
     write_json(folder / "policy-hints.json", policy_hints(org))
+    (folder / "posture.yaml").write_text(posture_settings(org), encoding="utf-8")
     write_json(folder / "linux-groups.json", linux_groups(org, facts, exported_at))
 
 
@@ -347,3 +349,23 @@ def policy_hints(org: Organisation) -> dict[str, Any]:
             }
         ],
     }
+
+
+def posture_settings(org: Organisation) -> str:
+    """The `posture:` section of a custodes.yaml for this agency (for `posture run --config`)."""
+    hints = policy_hints(org)
+    section = {
+        "posture": {
+            "allowed_countries": hints["allowed_countries"],
+            "dormant_after_days": hints["dormant_after_days"],
+            "device_silent_after_days": hints["device_silent_after_days"],
+            "minimum_os_versions": hints["minimum_os_versions"],
+            "working_hours_start": 7,
+            "working_hours_end": 19,
+            "weekend_days": [5, 6],
+            "holidays": hints["holidays"],
+            "privileged_groups": hints["privileged_groups"],
+        }
+    }
+    header = "# Posture settings of the demo agency (from policy-hints.json).\n"
+    return header + yaml.safe_dump(section, sort_keys=False)
