@@ -11,7 +11,7 @@ from custodes.normalise.cef import CefParser
 from custodes.normalise.eslogger import EsloggerParser
 from custodes.normalise.evtx import EvtxParser
 from custodes.normalise.iis import IisParser
-from custodes.normalise.json import JsonParser
+from custodes.normalise.json import JsonFlavour, JsonParser
 from custodes.normalise.logcat import LogcatParser
 from custodes.normalise.netlogon import NetlogonParser
 from custodes.normalise.normaliser import UNSUPPORTED, Normaliser, Parser
@@ -33,6 +33,7 @@ __all__ = [
     "EsloggerParser",
     "EvtxParser",
     "IisParser",
+    "JsonFlavour",
     "JsonParser",
     "LogcatParser",
     "NetlogonParser",
