@@ -10,9 +10,10 @@ import numpy as np
 import pyarrow as pa
 
 from custodes.detect.compile import CompiledRule, Node, Test
-from custodes.detect.evaluate import BatchView, FieldPlan, Mask
+from custodes.detect.evaluate import FieldPlan
 from custodes.detect.mapping import Alternative, Logsource, Mapping, load_mapping
 from custodes.detect.rules import RuleInfo
+from custodes.detect.view import BatchView, Mask
 from custodes.errors import RuleError
 from custodes.events import CORE_NAMES, EVENT_SCHEMA, FIELDS_COLUMN
 
