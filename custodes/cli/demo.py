@@ -91,7 +91,7 @@ def check_command(
     console = Console(width=None if Console().is_terminal else 160)
     console.print(table)
     console.print(
-        f"alerts: {report.alerts}; false positives (linked to no scenario): "
+        f"alerts and posture findings: {report.alerts}; false positives (linked to no case): "
         f"{report.false_positives}, plus {report.informational} from informational rules"
     )
     for rule, count in report.false_positive_rules.most_common(10):
