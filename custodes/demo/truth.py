@@ -73,9 +73,17 @@ class Planted:
             "devices": self.devices,
             "first_at": times[0] if times else None,
             "last_at": times[-1] if times else None,
+            "user_days": self.user_days(times),
             "events": self.events,
             "lines": self.lines,
         }
+
+    def user_days(self, times: list[str]) -> list[dict[str, str]]:
+        """The (account, day) pairs an activity case makes anomalous: labels for UEBA scoring."""
+        if self.kind != "activity" or not times:
+            return []
+        days = sorted({stamp[:10] for stamp in times})
+        return [{"account": account, "date": day} for account in self.accounts for day in days]
 
 
 @dataclass

@@ -73,6 +73,8 @@ def test_every_activity_scenario_is_in_the_truth_with_evidence(tiny_demo: Path) 
         scenario = scenarios[name]
         assert scenario["events"] or scenario["lines"], name
         assert scenario["who"]["accounts"] and scenario["detect"] and scenario["first_at"], name
+        labels = {(label["account"], label["date"]) for label in scenario["user_days"]}
+        assert (scenario["who"]["accounts"][0], scenario["first_at"][:10]) in labels, name
 
 
 def test_planted_windows_records_are_in_the_file_exactly_once(tiny_demo: Path) -> None:
