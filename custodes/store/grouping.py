@@ -42,15 +42,15 @@ class SaveResult:
 def group_key(alert: Alert) -> str:
     """The grouping identity of an alert beside its rule: kind, host and user (case-folded).
 
-    A correlation alert adds its group-by values: two brute-force sources stay two alerts.
+    A correlation alert is identified by its group-by values instead (two brute-force sources
+    stay two alerts; one source's bursts against several accounts stay one).
     """
-    host = (alert.host_name or "").casefold()
-    user = (alert.user_name or "").casefold()
-    key = f"{alert.kind}|{host}|{user}"
     group = alert.details.get("group_by") if alert.kind == "correlation" else None
     if isinstance(group, dict) and group:
-        key += "|" + json.dumps(group, sort_keys=True)
-    return key[:600]
+        return f"{alert.kind}|{json.dumps(group, sort_keys=True)}"[:600]
+    host = (alert.host_name or "").casefold()
+    user = (alert.user_name or "").casefold()
+    return f"{alert.kind}|{host}|{user}"[:600]
 
 
 @dataclass(slots=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from typer.testing import CliRunner
 
 from custodes.cli.main import app
+from custodes.store import connect
 from tests.detect.correlation_helpers import BRUTE_FORCE_ID, BRUTE_FORCE_RULES, FAILED_ID, T0
 
 runner = CliRunner()
@@ -58,7 +60,7 @@ def invoke(*args: str) -> str:
     return result.output
 
 
-def alerts_jsonl(data_dir: Path, *options: str) -> list[dict[str, object]]:
+def alerts_jsonl(data_dir: Path, *options: str) -> list[dict[str, Any]]:
     output = invoke("alerts", "list", "--data-dir", str(data_dir), "--format", "jsonl", *options)
     return [orjson.loads(line) for line in output.splitlines()]
 
@@ -153,3 +155,59 @@ def test_hunt_store_keeps_the_lake_alerts_once(tmp_path: Path, data_dir: Path, r
     assert "1 already stored" in invoke(*hunt)
     [alert] = alerts_jsonl(data_dir)
     assert (alert["rule_id"], alert["count"]) == (BRUTE_FORCE_ID, 21)
+
+
+SSH_BRUTE_FORCE = """
+title: SSH password failure
+name: ssh_password_failure
+status: test
+author: Custodes tests
+logsource: {product: linux, service: sshd}
+detection:
+  selection: {event.action: ssh_login, event.outcome: failure}
+  condition: selection
+---
+title: SSH brute force from one source
+id: 5e8d2f71-93c4-4b0a-a8f6-2c1d7e9b0a55
+status: test
+author: Custodes tests
+level: high
+correlation:
+  type: event_count
+  rules: ssh_password_failure
+  group-by: [source.ip]
+  timespan: 5m
+  condition: {gte: 10}
+"""
+
+
+def test_ssh_brute_force_in_a_real_auth_log_matches_a_sql_oracle(
+    tmp_path: Path, data_dir: Path, datasets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUSTODES_CACHE_DIR", str(tmp_path / "rule-cache"))
+    rules = tmp_path / "ssh.yml"
+    rules.write_text(SSH_BRUTE_FORCE)
+    log = datasets / "loghub" / "OpenSSH" / "OpenSSH_2k.dev.log"  # a lab server under attack
+    invoke("ingest", "--data-dir", str(data_dir), str(log))
+    invoke("hunt", "--data-dir", str(data_dir), "--rules", str(rules), "--store")
+
+    with connect(data_dir) as lake:  # sources with >= 10 failures within some 5 minutes
+        expected = {
+            ip
+            for (ip,) in lake.execute(
+                """
+                select distinct ip from (
+                    select "source.ip" as ip, count(*) over (
+                        partition by "source.ip" order by "@timestamp"
+                        range between interval 5 minutes preceding and current row) as n
+                    from events
+                    where "event.action" = 'ssh_login' and "event.outcome" = 'failure'
+                ) where n >= 10
+                """
+            ).fetchall()
+        }
+    assert len(expected) >= 3  # the sample holds several attacking sources
+    found = alerts_jsonl(data_dir, "--rule", "5e8d2f71-93c4-4b0a-a8f6-2c1d7e9b0a55")
+    sources = [a["details"]["group_by"]["source.ip"] for a in found]
+    assert sorted(sources) == sorted(expected)  # one alert per source, its bursts grouped
+    assert all(a["count"] >= 10 and a["author"] == "Custodes tests" for a in found)
