@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from custodes.demo.mobile import COUNTRY_NETS
+from custodes.demo.organisation import Person
 from custodes.demo.schedule import Day, spread
 from custodes.demo.timeline import MICROS, Stream
 
@@ -50,8 +53,6 @@ def cef_escape(value: str) -> str:
 
 def epoch_millis(stamp: str) -> int:
     """CEF `rt`: milliseconds since the epoch, from an ISO stamp of this module's making."""
-    from datetime import datetime
-
     return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
 
 
@@ -146,7 +147,7 @@ def add_proxy(stream: Stream, times: np.ndarray, rows: list[tuple[object, ...]])
 def vpn_day(
     day: Day,
     stream: Stream,
-    people: Sequence[object],
+    people: Sequence[Person],
     rng: np.random.Generator,
     abroad: dict[int, str] | None = None,
 ) -> np.ndarray:
@@ -154,9 +155,6 @@ def vpn_day(
 
     People in `abroad` (person index -> country) connect from an address in that country.
     """
-    from custodes.demo.mobile import COUNTRY_NETS
-    from custodes.demo.organisation import Person
-
     abroad = abroad or {}
 
     assigned = np.array(
@@ -168,7 +166,6 @@ def vpn_day(
     rows_out: list[tuple[object, ...]] = []
     for position in remote.tolist():
         person = people[int(day.present[position])]
-        assert isinstance(person, Person)
         port = 40000 + position % 20000
         host = f"WS-{person.index:05d}"
         country = abroad.get(person.index, "US")
