@@ -16,7 +16,16 @@ from swagger_ui_bundle import swagger_ui_path
 
 from custodes.api.deps import SIGNED_IN, AppState, ServiceStatus, SessionSigner, require_roles
 from custodes.api.errors import install_error_handler
-from custodes.api.routes import alerts, events, health, ingest, overview, sources, users
+from custodes.api.routes import (
+    alerts,
+    events,
+    health,
+    ingest,
+    overview,
+    posture,
+    sources,
+    users,
+)
 from custodes.config import Settings
 from custodes.store.control import Control, open_control
 from custodes.store.users import Role
@@ -81,7 +90,7 @@ def create_app(
     )
     app.state.custodes = state
     install_error_handler(app)
-    for module in (health, events, alerts, overview, sources, users, ingest):
+    for module in (health, events, alerts, overview, sources, users, ingest, posture):
         app.include_router(module.router)
     add_docs(app)
     from custodes.web.routes import install_web  # the pages share this app and its state

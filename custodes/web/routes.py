@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,6 +43,7 @@ NAV: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/search", "Search", READ_EVENTS),
     ("/sources", "Sources", READ_STATUS),
     ("/rules", "Rules", READ_RULES),
+    ("/posture", "Posture", SIGNED_IN),
 )
 
 
@@ -223,6 +224,15 @@ def search_page(
         except CustodesError as failure:
             error = failure.message
     return page(request, "search.html", actor, form=form, data=data, error=error)
+
+
+@router.get("/posture", dependencies=[require_roles(*SIGNED_IN)])
+def posture_page(request: Request, state: State, actor: Actor) -> HTMLResponse:
+    """Posture findings per class, their trend over runs, the open items (as /api/posture)."""
+    from custodes.posture.report import build_report
+
+    data = build_report(state.control, now=datetime.now(UTC))
+    return page(request, "posture.html", actor, data=data)
 
 
 @router.get("/sources", dependencies=[require_roles(*READ_STATUS)])
