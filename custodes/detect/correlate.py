@@ -152,6 +152,13 @@ class Correlator:
             save_states(session, self.states, self.dirty, self.watermark_us, now)
             self.dirty.clear()
 
+    def settle(self) -> None:
+        """Without a database (a hunt): forget the emptied groups, as `save` would."""
+        for key in self.dirty:
+            if key in self.states and not self.states[key].entries:
+                del self.states[key]
+        self.dirty.clear()
+
     def process(self, batch: pa.RecordBatch, hits: Sequence[RuleHit]) -> list[CorrelationMatch]:
         """Feed one batch's hits to every correlation; return the matches, inputs first."""
         if not self.correlations:

@@ -133,6 +133,8 @@ class Detection:
                     )
                     if self.keep_state:
                         self.correlator.save(session, now)
+                    else:
+                        self.correlator.settle()
             except BaseException:
                 self.correlator = self._fresh_correlator()  # back to what the database holds
                 raise

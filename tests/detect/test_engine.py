@@ -132,6 +132,10 @@ def test_hunt_mode_keeps_no_state_and_is_idempotent(control: Control, tmp_path: 
     assert alert.count == 21
     with control.session() as session:  # the hunts left no correlation state behind
         assert session.scalars(select(CorrelationStateRow)).all() == []
+    states = hunt.correlator.states  # in memory: the 5 failures after the burst, nothing else
+    assert {key: len(state.entries) for key, state in states.items()} == {
+        ("many_failed_logons", '["10.0.0.5"]'): 5
+    }
 
 
 def windows_event(code: int, ip: str, at: datetime, seq: int) -> bytes:
