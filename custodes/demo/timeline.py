@@ -31,8 +31,8 @@ def day_start(day: date) -> int:
 
 def iso_stamps(micros: np.ndarray) -> list[str]:
     """ISO 8601 UTC times with microseconds, e.g. 2026-11-26T08:12:31.123456Z."""
-    text = np.datetime_as_string(micros.astype("datetime64[us]"), unit="us")
-    return [stamp + "Z" for stamp in text.tolist()]
+    text = np.datetime_as_string(micros.astype("datetime64[us]"), unit="us", timezone="UTC")
+    return text.tolist()  # type: ignore[no-any-return]
 
 
 @dataclass
