@@ -24,7 +24,14 @@ import pyarrow as pa
 from custodes.events import EVENT_SCHEMA, RawRecord
 from custodes.file_import import FormatCounts as FormatCounts
 from custodes.file_import import import_files as import_files
-from custodes.ingest.wal import Cursor, WriteAheadLog, fsync_directory, read_segment, segment_seq
+from custodes.ingest.wal import (
+    Cursor,
+    Frame,
+    WriteAheadLog,
+    fsync_directory,
+    read_segment,
+    segment_seq,
+)
 from custodes.ledger import Ledger
 from custodes.normalise import Normaliser
 from custodes.plugins import Registry, load
@@ -39,6 +46,7 @@ from custodes.store.quarantine import (
 )
 
 WAL_DIR = "wal"
+MAX_PENDING = 2  # closed segments waiting for the flush thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,11 @@ class Pipeline:
         self.cursors: dict[str, int] = dict(self.wal.state.cursors)
         self.lock = threading.Lock()
         self.flush_lock = threading.Lock()
-        self.pending: queue.Queue[Path | None] = queue.Queue()
+        # Closed segments waiting for the flush thread, with their frames still in memory (no
+        # need to read back what we just wrote). Bounded: a slow disk slows submitters down
+        # instead of piling up memory.
+        self.pending: queue.Queue[tuple[Path, list[Frame]] | None] = queue.Queue(MAX_PENDING)
+        self.frames: list[Frame] = []
         self.flush_error: BaseException | None = None
         #: Seconds spent per step, for benchmarks and `custodes ingest --timings`.
         self.seconds = dict.fromkeys(("normalise", "wal", "detect", "lake", "ledger"), 0.0)
@@ -105,9 +117,10 @@ class Pipeline:
         started = time.perf_counter()
         with self.lock:
             self.wal.append(events, failures, cursors)
+            self.frames.append(Frame(events, failures, tuple(cursors)))
             self.cursors.update(cursors)
             if self.wal.is_full():
-                self.pending.put(self.wal.roll())
+                self.pending.put(self.roll())
         logged = time.perf_counter()
         self.seconds["wal"] += logged - started
         if events.num_rows:
@@ -120,10 +133,16 @@ class Pipeline:
         with self.lock:
             return self.cursors.get(key)
 
+    def roll(self) -> tuple[Path, list[Frame]] | None:
+        """Close the open segment; returns it with its frames (call with the lock held)."""
+        closed = self.wal.roll()
+        frames, self.frames = self.frames, []
+        return (closed, frames) if closed is not None else None
+
     def flush(self) -> None:
         """Move everything committed so far into the lake and wait until it is there."""
         with self.lock:
-            closed = self.wal.roll()
+            closed = self.roll()
         if closed is not None:
             self.pending.put(closed)
         self.pending.join()
@@ -149,12 +168,12 @@ class Pipeline:
     def flush_loop(self) -> None:
         """Background thread: move closed segments into the lake, in order."""
         while True:
-            segment = self.pending.get()
+            closed = self.pending.get()
             try:
-                if segment is None:
+                if closed is None:
                     return
                 if self.flush_error is None:
-                    self.move_segment(segment)
+                    self.move_segment(*closed)
             except BaseException as error:  # kept and raised to the caller of submit/flush
                 self.flush_error = error
             finally:
@@ -165,11 +184,15 @@ class Pipeline:
         if self.flush_error is not None:
             raise self.flush_error
 
-    def move_segment(self, segment: Path) -> None:
-        """Segment -> Parquet files in the lake and quarantine -> ledger -> state -> delete."""
+    def move_segment(self, segment: Path, frames: list[Frame] | None = None) -> None:
+        """Segment -> Parquet files in the lake and quarantine -> ledger -> state -> delete.
+
+        `frames` are the segment's content when this process wrote it; after a crash they are
+        read back from the file.
+        """
         with self.flush_lock:
             seq = segment_seq(segment)
-            frames = list(read_segment(segment))
+            frames = frames if frames is not None else list(read_segment(segment))
             events = pa.Table.from_batches(
                 [frame.events for frame in frames if frame.events.num_rows], schema=EVENT_SCHEMA
             )
