@@ -267,3 +267,26 @@ def test_range_condition_fires_only_inside_the_range(control: Control, tmp_path:
     [alert] = list_alerts(control)
     assert alert.details["group_by"] == {"IpAddress": "10.0.0.2"}
     assert alert.count == 4
+
+
+def test_failed_store_rolls_the_correlation_state_back(
+    control: Control, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custodes.detect import engine
+
+    detection = open_detection(control, [rules_file(tmp_path, BRUTE_FORCE_RULES)])
+    rows = brute_force("10.0.0.5")
+    detection.process(events_batch(rows[:15], origin="first"))
+    last = events_batch(rows[15:], origin="last")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "save_alerts_in", broken)
+        with pytest.raises(OSError, match="disk full"):
+            detection.process(last)
+    assert list_alerts(control) == []
+    detection.process(last)  # the retry sees the burst again: nothing was lost or half-counted
+    [alert] = list_alerts(control)
+    assert (alert.rule_id, alert.count) == (BRUTE_FORCE_ID, 21)
