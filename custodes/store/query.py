@@ -189,7 +189,11 @@ def run(connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> p
     """Execute with parameters; DuckDB's complaints about values become QueryError."""
     try:
         return connection.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
-    except (duckdb.ConversionException, duckdb.InvalidInputException) as error:
+    except (
+        duckdb.ConversionException,
+        duckdb.InvalidInputException,
+        duckdb.BinderException,
+    ) as error:
         raise QueryError(f"query failed: {error}") from None
 
 

@@ -5,7 +5,7 @@
     and        := not ("and" not)*
     not        := "not" not | "(" expr ")" | comparison
     comparison := field op value | field ["not"] "in" "(" value ("," value)* ")"
-                | field "is" ["not"] "null" | field "contains" value
+                | field "is" ["not"] "null" | field ["not"] "contains" value
     op         := = | != | <> | < | <= | > | >= | like | ilike | not like | not ilike
     field      := name (letters, digits, _ . - @) | "double quoted name"
     value      := 'single quoted text' ('' for a quote) | number | true | false
@@ -231,9 +231,10 @@ class WhereParser:
         negated = token.kind == "keyword" and token.text == "not"
         if negated:
             token = self.take()
+        text = column if pa.types.is_string(kind) else f"CAST({column} AS VARCHAR)"
         if token.kind == "keyword" and token.text in ("like", "ilike"):
             operator = token.text.upper()
-            return f"{column} {'NOT ' if negated else ''}{operator} {self.value(pa.string())}"
+            return f"{text} {'NOT ' if negated else ''}{operator} {self.value(pa.string())}"
         if token.kind == "keyword" and token.text == "in":
             self.expect("punct", "(", "'('")
             values = [self.value(kind)]
@@ -241,8 +242,9 @@ class WhereParser:
                 values.append(self.value(kind))
             self.expect("punct", ")", "')'")
             return f"{column} {'NOT ' if negated else ''}IN ({', '.join(values)})"
-        if token.kind == "keyword" and token.text == "contains" and not negated:
-            return f"contains(CAST({column} AS VARCHAR), {self.value(pa.string())})"
+        if token.kind == "keyword" and token.text == "contains":
+            test = f"contains({text}, {self.value(pa.string())})"
+            return f"(NOT {test})" if negated else test
         found = token.text or "end of expression"
         raise self.error(f"unknown operator {found!r}", token)
 

@@ -119,3 +119,9 @@ def test_times_iso_and_relative() -> None:
     assert parse_time("2024-05-01T02:00:00+02:00") == datetime(2024, 5, 1, tzinfo=UTC)
     with pytest.raises(QueryError):
         parse_time("yesterday-ish")
+
+
+def test_text_operators_run_on_any_column_type(lake: Path) -> None:
+    where = "process.pid like '1%' or n not contains '9'"
+    table = search(lake, where=where, limit=None, columns=["n"])
+    assert numbers(table) == {n for n in range(300) if "9" not in str(n)}

@@ -26,10 +26,12 @@ def test_text_operators() -> None:
     sql, params = parse_where(
         "CommandLine contains '-enc' and host.name ilike 'WS%' and Image not like '%cmd%'"
     )
-    assert sql == (
-        '(contains(CAST(fields[?] AS VARCHAR), ?) AND "host.name" ILIKE ? AND fields[?] NOT LIKE ?)'
-    )
+    assert sql == '(contains(fields[?], ?) AND "host.name" ILIKE ? AND fields[?] NOT LIKE ?)'
     assert params == ["CommandLine", "-enc", "WS%", "Image", "%cmd%"]
+    assert parse_where("process.pid like '12%' or Image not contains 'cmd'") == (
+        '(CAST("process.pid" AS VARCHAR) LIKE ? OR (NOT contains(fields[?], ?)))',
+        ["12%", "Image", "cmd"],
+    )
 
 
 def test_values_are_typed_by_column() -> None:
