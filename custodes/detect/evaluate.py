@@ -62,7 +62,14 @@ class FieldPlan:
         if words:
             self.automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
             for word, entries in words.items():
-                self.automaton.add_word(word, (len(word), tuple(entries)))
+                by_kind = {
+                    kind: tuple(index for index, k in entries if k == kind)
+                    for kind in ("contains", "startswith", "endswith")
+                }
+                # LIKE/regex candidates are kept apart from results under -1 - index.
+                needs = tuple(-1 - index for index, k in entries if k == "needs")
+                payload = (len(word), by_kind["contains"] + needs, by_kind["startswith"])
+                self.automaton.add_word(word, (*payload, by_kind["endswith"]))
             self.automaton.make_automaton()
 
     def evaluate(
@@ -103,7 +110,7 @@ class FieldPlan:
         else:
             distinct_codes, inverse = distinct(segment)
             dictionary = segment.dictionary.take(pa.array(distinct_codes))
-        hits: dict[int, list[int]] = {}
+        hits: dict[int, np.ndarray] = {}
         if costly is None and (self.equals or self.automaton is not None):
             self.scan(pc.utf8_lower(dictionary).to_pylist(), hits)
         by_test: dict[int, np.ndarray] = {}
@@ -140,30 +147,43 @@ class FieldPlan:
             if len(rows):
                 found_rows.setdefault(index, []).append(rows)
 
-    def scan(self, lowered: list[str | None], hits: dict[int, list[int]]) -> None:
+    def scan(self, lowered: list[str | None], hits: dict[int, np.ndarray]) -> None:
         """One pass over the distinct values for every equals/contains/startswith/endswith."""
         equals = self.equals
         automaton = self.automaton
+        tests: list[int] = []
+        positions: list[int] = []
+        add_test, add_position = tests.append, positions.append
         for position, value in enumerate(lowered):
             if value is None:
                 continue
             same = equals.get(value)
             if same is not None:
                 for index in same:
-                    hits.setdefault(index, []).append(position)
+                    add_test(index)
+                    add_position(position)
             if automaton is None:
                 continue
             last = len(value) - 1
-            for end, (length, entries) in automaton.iter(value):
-                for index, kind in entries:
-                    if kind == "needs":  # a LIKE/regex candidate, kept apart from results
-                        hits.setdefault(-1 - index, []).append(position)
-                    elif (
-                        kind == "contains"
-                        or (kind == "startswith" and end == length - 1)
-                        or (kind == "endswith" and end == last)
-                    ):
-                        hits.setdefault(index, []).append(position)
+            for end, (length, anywhere, at_start, at_end) in automaton.iter(value):
+                for index in anywhere:
+                    add_test(index)
+                    add_position(position)
+                if at_start and end == length - 1:
+                    for index in at_start:
+                        add_test(index)
+                        add_position(position)
+                if at_end and end == last:
+                    for index in at_end:
+                        add_test(index)
+                        add_position(position)
+        if not tests:
+            return
+        test_array = np.array(tests, dtype=np.int64)
+        order = np.argsort(test_array, kind="stable")
+        found, starts = np.unique(test_array[order], return_index=True)
+        grouped = np.split(np.array(positions, dtype=np.int64)[order], starts[1:])
+        hits.update(zip(found.tolist(), grouped, strict=True))
 
 
 def required_literal(test: Test) -> str:
@@ -200,12 +220,12 @@ def required_literal(test: Test) -> str:
 
 
 def prefiltered_test(
-    test: Test, dictionary: pa.Array, candidates: list[int] | None
+    test: Test, dictionary: pa.Array, candidates: np.ndarray | None
 ) -> np.ndarray | None:
     """A LIKE/regex test run only on the values that hold its required literal."""
-    if not candidates:
+    if candidates is None or len(candidates) == 0:
         return None
-    positions = np.unique(np.array(candidates, dtype=np.int64))
+    positions = np.unique(candidates)
     found = value_test(test, dictionary.take(pa.array(positions)))
     if found is None:
         return None
