@@ -10,9 +10,8 @@ are answered with a per-item error and nothing else happens.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -27,12 +26,11 @@ WRITE_ACTIONS = frozenset({"index", "create"})
 REFUSED_ACTIONS = frozenset({"delete", "update"})
 
 
-@dataclass(frozen=True, slots=True)
-class BulkItem:
+class BulkItem(NamedTuple):
     """One action of a bulk request: where it went, and its record or why it was refused."""
 
     action: str
-    index: str
+    index_name: str
     record: RawRecord | None
     error: str | None = None
 
@@ -44,33 +42,42 @@ def parse_bulk(
     lines = split_lines(body)
     now = datetime.now(UTC)
     items: list[BulkItem] = []
+    actions: dict[bytes, tuple[str, str]] = {}  # shippers repeat the same action line
     position = 0
-    while position < len(lines):
+    count = len(lines)
+    while position < count:
         line = lines[position]
-        try:
-            action_line = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            raise BadBody(f"bulk line {position + 1}: action line is not JSON") from None
-        if not isinstance(action_line, dict) or len(action_line) != 1:
-            raise BadBody(f'bulk line {position + 1}: expected one action, e.g. {{"index": {{}}}}')
-        ((action, meta),) = action_line.items()
-        if not isinstance(meta, dict):
-            meta = {}
-        index = str(meta.get("_index") or default_index or "")
+        known = actions.get(line)
+        if known is None:
+            known = actions[line] = read_action(line, position, default_index)
+        action, index = known
         if action in WRITE_ACTIONS:
-            if position + 1 >= len(lines):
+            if position + 1 >= count:
                 raise BadBody(f"bulk line {position + 1}: {action} action without a document")
-            document = lines[position + 1]
-            record = RawRecord(document, source=source, received_at=now)
+            record = RawRecord(lines[position + 1], source=source, received_at=now)
             items.append(BulkItem(action, index, record))
             position += 2
-        elif action in REFUSED_ACTIONS:
+        else:
             reason = f"custodes is append-only: {action} is not supported"
             items.append(BulkItem(action, index, None, reason))
             position += 1 if action == "delete" else 2
-        else:
-            raise BadBody(f"bulk line {position + 1}: unknown action {action!r}")
     return items
+
+
+def read_action(line: bytes, position: int, default_index: str | None) -> tuple[str, str]:
+    """(action, index) of one action line; BadBody if it is not one."""
+    try:
+        action_line = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise BadBody(f"bulk line {position + 1}: action line is not JSON") from None
+    if not isinstance(action_line, dict) or len(action_line) != 1:
+        raise BadBody(f'bulk line {position + 1}: expected one action, e.g. {{"index": {{}}}}')
+    ((action, meta),) = action_line.items()
+    if action not in WRITE_ACTIONS and action not in REFUSED_ACTIONS:
+        raise BadBody(f"bulk line {position + 1}: unknown action {action!r}")
+    if not isinstance(meta, dict):
+        meta = {}
+    return action, str(meta.get("_index") or default_index or "")
 
 
 def records_of(items: Sequence[BulkItem]) -> list[RawRecord]:
@@ -80,29 +87,40 @@ def records_of(items: Sequence[BulkItem]) -> list[RawRecord]:
 
 def bulk_response(items: Sequence[BulkItem], took_ms: int) -> bytes:
     """The answer Elasticsearch gives: per-item status (201 created, 400 refused)."""
-    answers: list[dict[str, Any]] = []
+    answers: list[bytes] = []
+    created: dict[tuple[str, str], bytes] = {}
     has_errors = False
     for item in items:
         if item.record is not None:
-            answer: dict[str, Any] = {
-                "_index": item.index,
-                "_id": item.record.id,
-                "_version": 1,
-                "result": "created",
-                "_shards": {"total": 1, "successful": 1, "failed": 0},
-                "_seq_no": 0,
-                "_primary_term": 1,
-                "status": 201,
-            }
+            key = (item.action, item.index_name)
+            prefix = created.get(key)
+            if prefix is None:
+                prefix = created[key] = b'{"%s":{"_index":%s,"_id":"' % (
+                    item.action.encode(),
+                    orjson.dumps(item.index_name),
+                )
+            answers.append(prefix + item.record.id.encode() + CREATED_SUFFIX)
         else:
             has_errors = True
-            answer = {
-                "_index": item.index,
-                "status": 400,
-                "error": {"type": "illegal_argument_exception", "reason": item.error},
-            }
-        answers.append({item.action: answer})
-    return orjson.dumps({"took": took_ms, "errors": has_errors, "items": answers})
+            answers.append(
+                orjson.dumps(
+                    {
+                        item.action: {
+                            "_index": item.index_name,
+                            "status": 400,
+                            "error": {"type": "illegal_argument_exception", "reason": item.error},
+                        }
+                    }
+                )
+            )
+    head = b'{"took":%d,"errors":%s,"items":[' % (took_ms, b"true" if has_errors else b"false")
+    return head + b",".join(answers) + b"]}"
+
+
+CREATED_SUFFIX = (
+    b'","_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},'
+    b'"_seq_no":0,"_primary_term":1,"status":201}}'
+)
 
 
 def cluster_info() -> dict[str, Any]:

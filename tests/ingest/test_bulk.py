@@ -33,7 +33,7 @@ def test_parse_bulk_pairs_actions_with_documents_and_refuses_deletes() -> None:
         b'{"create": {}}\n{"m": 2}\n{"update": {"_id": "y"}}\n{"doc": {}}\n'
     )
     items = parse_bulk(body, default_index="fallback")
-    assert [(item.action, item.index) for item in items] == [
+    assert [(item.action, item.index_name) for item in items] == [
         ("index", "a"),
         ("delete", "fallback"),
         ("create", "fallback"),
