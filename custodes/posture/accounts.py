@@ -13,11 +13,14 @@ from custodes.posture.settings import PostureSettings
 OWNED_ACCOUNTS = """
 owned AS (
   SELECT a.account, lower(a.account) AS account_key, a.kind, a.enabled, a.source, a.host,
-         a.last_logon_at, a.created_at, p.employee_id, p.separation_date, p.status
-  FROM ref_accounts a
-  LEFT JOIN ref_people p
-    ON p.employee_id = a.employee_id
-    OR (a.employee_id IS NULL AND a.kind = 'user' AND lower(p.account) = lower(a.account))
+         a.last_logon_at, a.created_at,
+         coalesce(by_id.employee_id, by_name.employee_id) AS employee_id,
+         coalesce(by_id.separation_date, by_name.separation_date) AS separation_date
+  FROM (SELECT *, CASE WHEN employee_id IS NULL AND kind = 'user' THEN lower(account) END
+               AS name_key FROM ref_accounts) a
+  LEFT JOIN ref_people by_id ON by_id.employee_id = a.employee_id
+  LEFT JOIN (SELECT *, lower(account) AS name_key FROM ref_people) by_name
+    ON by_name.name_key = a.name_key
 )
 """
 
@@ -50,7 +53,8 @@ SELECT g.account AS subject, g.account, g.employee_id, min(e.host) AS host, NULL
                    'kinds', list_sort(list_distinct(list(e.kind))),
                    'hosts', list_sort(list_distinct(list(e.host))),
                    'source_ips', list_sort(list_distinct(list(e.source_ip)))) AS details,
-       min(e.ts) AS first_at, max(e.ts) AS last_at, list(e.event_id ORDER BY e.ts) AS event_ids
+       min(e.ts) AS first_at, max(e.ts) AS last_at,
+       list(e.event_id ORDER BY e.ts)[1:1000] AS event_ids
 FROM activity e JOIN gone g ON e.account = g.account_key
 WHERE CAST(e.ts AS DATE) > g.separation_date
 GROUP BY g.account, g.employee_id, g.separation_date
@@ -85,8 +89,9 @@ SELECT a.account AS subject, a.account, NULL AS employee_id, a.host, NULL AS dev
        NULL::TIMESTAMPTZ AS first_at, NULL::TIMESTAMPTZ AS last_at, []::VARCHAR[] AS event_ids
 FROM ref_accounts a
 WHERE a.enabled AND a.kind NOT IN ('builtin', 'system')
-  AND NOT EXISTS (
-    SELECT 1 FROM ref_people p
-    WHERE p.employee_id = coalesce(a.owner_employee_id, a.employee_id)
-       OR (a.source = 'linux' AND lower(p.account) = lower(a.account)))
+  AND (coalesce(a.owner_employee_id, a.employee_id) IS NULL
+       OR coalesce(a.owner_employee_id, a.employee_id) NOT IN (
+    SELECT employee_id FROM ref_people WHERE employee_id IS NOT NULL))
+  AND NOT (a.source = 'linux' AND lower(a.account) IN (
+    SELECT lower(account) FROM ref_people WHERE account IS NOT NULL))
 """

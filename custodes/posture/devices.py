@@ -103,7 +103,8 @@ WITH {OWNED_DEVICES}
 {DEVICE_COLUMNS}
        json_object('countries', list_sort(list_distinct(list(c.country))), 'checkins', count(*),
                    'allowed_countries', [{allowed}]) AS details,
-       min(c.ts) AS first_at, max(c.ts) AS last_at, list(c.event_id ORDER BY c.ts) AS event_ids
+       min(c.ts) AS first_at, max(c.ts) AS last_at,
+       list(c.event_id ORDER BY c.ts)[1:1000] AS event_ids
 FROM checkins c JOIN owned_devices d USING (device_id)
 WHERE c.country IS NOT NULL AND {test}
 GROUP BY ALL
@@ -117,7 +118,8 @@ WITH {OWNED_DEVICES}
 {DEVICE_COLUMNS}
        json_object('lost_at', min(d.lost_at), 'checkins', count(*),
                    'countries', list_sort(list_distinct(list(c.country)))) AS details,
-       min(c.ts) AS first_at, max(c.ts) AS last_at, list(c.event_id ORDER BY c.ts) AS event_ids
+       min(c.ts) AS first_at, max(c.ts) AS last_at,
+       list(c.event_id ORDER BY c.ts)[1:1000] AS event_ids
 FROM checkins c JOIN owned_devices d USING (device_id)
 WHERE d.is_lost AND c.ts > coalesce(d.lost_at, TIMESTAMPTZ '1970-01-01')
 GROUP BY ALL

@@ -79,7 +79,8 @@ SELECT coalesce(member, member_sid) || ' in ' || grp || ' on ' || scope AS subje
        json_object('group', grp, 'scope', scope, 'member_sid', min(member_sid),
                    'changed_by', list_sort(list_distinct(list(actor))), 'changes', count(*))
          AS details,
-       min(ts) AS first_at, max(ts) AS last_at, list(event_id ORDER BY ts) AS event_ids
+       min(ts) AS first_at, max(ts) AS last_at,
+       list(event_id ORDER BY ts)[1:1000] AS event_ids
 FROM unapproved
 GROUP BY coalesce(member, member_sid), grp, scope
 """
@@ -120,7 +121,8 @@ SELECT account AS subject, account, NULL AS employee_id, min(host) AS host, NULL
                    'kinds', list_sort(list_distinct(list(kind))),
                    'times', list(strftime(ts, '%Y-%m-%dT%H:%M:%SZ') ORDER BY ts)[1:20])
          AS details,
-       min(ts) AS first_at, max(ts) AS last_at, list(event_id ORDER BY ts) AS event_ids
+       min(ts) AS first_at, max(ts) AS last_at,
+       list(event_id ORDER BY ts)[1:1000] AS event_ids
 FROM flagged
 WHERE is_off_hours OR is_new_host
 GROUP BY account
@@ -145,7 +147,8 @@ SELECT u.account AS subject, u.account, NULL AS employee_id, min(u.host) AS host
        NULL AS device_id,
        json_object('uses', count(*), 'hosts', list_sort(list_distinct(list(u.host))),
                    'kinds', list_sort(list_distinct(list(u.kind)))) AS details,
-       min(u.ts) AS first_at, max(u.ts) AS last_at, list(u.event_id ORDER BY u.ts) AS event_ids
+       min(u.ts) AS first_at, max(u.ts) AS last_at,
+       list(u.event_id ORDER BY u.ts)[1:1000] AS event_ids
 FROM uses u JOIN shared_accounts s ON u.account = s.account
 GROUP BY u.account
 """
