@@ -48,7 +48,7 @@ def test_tail_follows_rotation_and_truncation_and_resumes_after_restart(
     data_dir: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "app.log"
-    append(path, [line(n) for n in range(0, 10)])
+    append(path, [line(n) for n in range(10)])
     with RunningService(data_dir, tail_config(path)) as running:
 
         def committed() -> int:
