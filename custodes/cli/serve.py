@@ -84,6 +84,9 @@ def check(config: Annotated[Path, typer.Option("--config", "-c", help="custodes.
     """Validate custodes.yaml without starting anything; every error names the bad key."""
     with user_errors():
         service_config = load_config(config)
+        from custodes.posture.settings import parse_posture_settings
+
+        parse_posture_settings(service_config.posture or None, path=str(config))
     console = Console()
     console.print(f"[green]ok[/green] {config}: {len(service_config.sources)} sources")
     for name, source in service_config.sources.items():
