@@ -79,6 +79,11 @@ class EvtxParser:
 
 def text(value: Any) -> str | None:
     """One rendered value as text: `#text` of an element, JSON text for lists."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if isinstance(value, dict):
         value = value.get("#text")
     if value is None:
@@ -134,6 +139,9 @@ def data_fields(data: dict[str, Any], *, user_data: bool) -> dict[str, str]:
             data = only
     fields: dict[str, str] = {}
     for name, value in data.items():
+        if type(value) is str and name != "#text":  # the common case, first
+            fields[name] = value
+            continue
         if name == "#attributes":
             continue
         if isinstance(value, dict) and "#text" not in value:
