@@ -80,6 +80,7 @@ class AuditdParser:
 
     name = "auditd"
     first_bytes = NOT_JSON  # grouped JSON events are recognised by JsonParser (see claims)
+    markers = (b'"items"',)  # a JSON record holding one goes to `parse`, not the group read
 
     def accepts(self, record: RawRecord) -> bool:
         if record.data[:1] == b"{":

@@ -20,6 +20,7 @@ class EsloggerParser:
 
     name = "eslogger"
     first_bytes = JSON_START
+    markers = (b'"mach_time"',)  # a JSON record holding one goes to `parse`, not the group read
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:400]

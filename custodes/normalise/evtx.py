@@ -53,6 +53,7 @@ class EvtxParser:
 
     name = "evtx"
     first_bytes = JSON_START
+    markers = (b'"Event"',)  # a JSON record holding one goes to `parse`, not the group read
 
     def accepts(self, record: RawRecord) -> bool:
         return record.data[:1] == b"{" and b'"Event"' in record.data[:16]

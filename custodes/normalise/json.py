@@ -79,16 +79,22 @@ class JsonParser:
         row.setdefault("event.kind", "event")
         return row
 
-    def parse_group(self, records: Sequence[RawRecord]) -> pa.RecordBatch | None:
-        """A whole group of plain JSON records at once (see `json_columns`), or None."""
-        from custodes.normalise.batch import assemble
-        from custodes.normalise.json_columns import read_json_group
+    def parse_group(self, records: Sequence[RawRecord]) -> tuple[list[int], pa.RecordBatch] | None:
+        """Plain JSON records read at once (see `json_columns`): their positions and batch.
 
-        found = read_json_group(records, self.flavours)
+        Records that carry a flavour's marker key (`"Event"`, `"_path"`, ...) are left out, for
+        `parse` to read one by one; None when the rest cannot be read as a group.
+        """
+        from custodes.normalise.batch import assemble
+        from custodes.normalise.json_columns import read_json_group, unmarked
+
+        positions = unmarked(records, self.flavours)
+        plain = [records[index] for index in positions]
+        found = read_json_group(plain, self.flavours) if plain else None
         if found is None:
             return None
         columns, fields, timestamps = found
-        return assemble(columns, fields, records, timestamps)
+        return positions, assemble(columns, fields, plain, timestamps)
 
 
 def load_object(data: bytes) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,23 @@ SCALARS = (pa.types.is_string, pa.types.is_int64, pa.types.is_boolean)
 
 class Unreadable(Exception):
     """This group needs the per-record path."""
+
+
+def unmarked(records: Sequence[RawRecord], flavours: Sequence[Any]) -> list[int]:
+    """Positions of the records that hold none of the flavours' `markers` (one regex scan).
+
+    A flavour without markers cannot be told apart from bytes: then every record is kept and
+    `read_json_group` checks the keys of the whole group instead.
+    """
+    markers = [marker for flavour in flavours for marker in getattr(flavour, "markers", ())]
+    if not markers:
+        return list(range(len(records)))
+    pattern = re.compile(b"|".join(re.escape(marker) for marker in markers))
+    datas = [record.data for record in records]
+    joined = b"\n".join(datas)
+    starts = list(accumulate((len(data) + 1 for data in datas), initial=0))
+    marked = {bisect_right(starts, found.start()) - 1 for found in pattern.finditer(joined)}
+    return [index for index in range(len(records)) if index not in marked]
 
 
 def read_json_group(

@@ -95,10 +95,12 @@ class Normaliser:
             if len(indices) < MIN_GROUP:
                 continue
             parse_group = getattr(chosen[indices[0]], "parse_group")  # noqa: B009
-            part = parse_group([records[index] for index in indices])
-            if part is not None:
-                grouped.append((indices, part))
-                taken.update(indices)
+            found = parse_group([records[index] for index in indices])
+            if found is not None:
+                read, part = found
+                positions = [indices[index] for index in read]
+                grouped.append((positions, part))
+                taken.update(positions)
         return grouped, [index for index in range(len(records)) if index not in taken]
 
     def read_one_by_one(

@@ -29,6 +29,9 @@ class OsqueryParser:
 
     name = "osquery"
     first_bytes = JSON_START
+    markers = (
+        b'"hostIdentifier"',
+    )  # a JSON record holding one goes to `parse`, not the group read
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:1000]

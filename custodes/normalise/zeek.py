@@ -33,6 +33,10 @@ class ZeekJsonParser:
 
     name = "zeek-json"
     first_bytes = JSON_START
+    markers = (
+        b'"_path"',
+        b'"id.orig_h"',
+    )  # a JSON record holding one goes to `parse`, not the group read
 
     def accepts(self, record: RawRecord) -> bool:
         head = record.data[:300]

@@ -146,3 +146,24 @@ def test_mixed_batch_keeps_input_order() -> None:
     assert [failure.record.position for failure in failures] == [20]
     expected = [record.id for record in records if record.position != 20]
     assert batch.column("event.id").to_pylist() == expected
+
+
+def test_windows_events_among_plain_lines_are_read_one_by_one() -> None:
+    event = b'{"Event": {"System": {"EventID": 4624, "Channel": "Security"}}}'
+    lines = [b'{"a": %d}' % index for index in range(80)]
+    lines[3] = lines[50] = event
+    records = [RawRecord(line, position=index) for index, line in enumerate(lines)]
+    json_parser = next(p for p in builtin_parsers() if p.name == "json")
+    found = json_parser.parse_group(records)  # type: ignore[attr-defined]
+    assert found is not None
+    positions, part = found
+    assert 3 not in positions and 50 not in positions and part.num_rows == 78
+    batch, failures = Normaliser(builtin_parsers()).normalise(records)
+    assert failures == []
+    assert batch.column("event.id").to_pylist() == [record.id for record in records]
+    datasets = batch.column("event.dataset").to_pylist()
+    assert (datasets[3], datasets[50], datasets[4]) == (
+        "windows.security",
+        "windows.security",
+        "json",
+    )
