@@ -3,6 +3,7 @@ counted drops on UDP, the ready file with the ports really bound, `custodes chec
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -152,3 +153,86 @@ def test_udp_drops_are_counted_when_the_queue_is_full(data_dir: Path) -> None:
         received = counters["received"]
     final = running.counters()["sources"]["udp"]
     assert final["stored"] + final["quarantined"] == received
+
+
+RULE = """
+title: Failed logon
+id: 1f0b7f3e-5a8e-4d8c-9f51-0e0f6f0a4625
+status: test
+author: Custodes tests
+logsource: {product: windows, service: security}
+detection: {selection: {EventID: 4625}, condition: selection}
+level: high
+"""
+
+
+def test_serve_detects_on_the_stream_and_notifies_a_webhook(tmp_path: Path) -> None:
+    import http.server
+    import subprocess
+    import sys
+
+    received: list[dict[str, object]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            received.append(orjson.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "failed.yml").write_text(RULE)
+    config = tmp_path / "custodes.yaml"
+    config.write_text(
+        "http: {listen: '127.0.0.1:0'}\n"
+        "sources: {tcp: {type: syslog, listen: 'tcp:127.0.0.1:0'}}\n"
+        "rules: [{type: directory, path: rules}]\n"
+        f"sinks: {{hook: {{type: webhook, url: 'http://127.0.0.1:{hook.server_port}/'}}}}\n"
+        "notifications: {routes: [{min_level: high, sinks: [hook]}]}\n"
+    )
+    data_dir = tmp_path / "data"
+    environment = {**os.environ, "CUSTODES_CACHE_DIR": str(tmp_path / "cache")}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from custodes.cli.main import app; app()", "serve"]
+        + ["--data-dir", str(data_dir), "--config", str(config)],
+        stderr=subprocess.PIPE,
+        env=environment,
+    )
+    try:
+        ready = data_dir / "serve.json"
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        address = orjson.loads(ready.read_bytes())["listening"]["tcp"].rsplit(":", 1)
+        event = {
+            "Event": {
+                "System": {
+                    "EventID": 4625,
+                    "Channel": "Security",
+                    "Computer": "ws01",
+                    "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
+                    "TimeCreated": {"#attributes": {"SystemTime": "2026-01-02T03:04:05Z"}},
+                },
+                "EventData": {"TargetUserName": "alice", "IpAddress": "10.0.0.9"},
+            }
+        }
+        with socket.create_connection(("127.0.0.1", int(address[1]))) as sender:
+            sender.sendall(orjson.dumps(event) + b"\n")
+            sender.shutdown(socket.SHUT_WR)
+            with sender.makefile("rb") as answer:
+                assert answer.read() == b"ok 1\n"
+        deadline = time.monotonic() + 30
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=60)
+        hook.shutdown()
+        hook.server_close()
+    assert process.returncode == 0, errors.decode()[-2000:]
+    assert [alert["title"] for alert in received] == ["Failed logon"]

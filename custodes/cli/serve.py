@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,30 @@ def build_app(service: Service, settings: Settings) -> Any:
     return web_app
 
 
+def notify_new_alerts(pipeline: Any, config: ServiceConfig, data_dir: Path) -> Any:
+    """Send each new alert the streaming detection stores to the sinks its routes name."""
+    from custodes.detect.engine import BatchDetection, Detection
+    from custodes.notify import MAX_EVENT_IDS, build_notifier
+    from custodes.plugins import load
+    from custodes.store.alerts import get_alert
+
+    notifier = build_notifier(config.sinks, config.notifications, data_dir, factories=load().sinks)
+
+    def listener_for(detection: Detection) -> Callable[[BatchDetection], None]:
+        def notify(result: BatchDetection) -> None:
+            for alert_id in result.saved.created_ids:
+                payload = get_alert(detection.control, alert_id).to_dict()
+                payload["event_ids"] = payload["event_ids"][:MAX_EVENT_IDS]
+                notifier.submit(payload)
+
+        return notify
+
+    for listener in pipeline.on_commit:
+        if isinstance(listener, Detection):
+            listener.on_saved.append(listener_for(listener))
+    return notifier
+
+
 async def run_service(
     config: ServiceConfig, settings: Settings, *, rules: Sequence[Path] = ()
 ) -> None:
@@ -41,6 +66,7 @@ async def run_service(
     from custodes.pipeline import open_pipeline
 
     pipeline = await asyncio.to_thread(open_pipeline, settings.data_dir, rules=rules)
+    notifier = notify_new_alerts(pipeline, config, settings.data_dir) if config.sinks else None
     try:
         service = Service(
             config,
@@ -54,6 +80,8 @@ async def run_service(
         await service.run()
     finally:
         await asyncio.to_thread(pipeline.close)
+        if notifier is not None:
+            await asyncio.to_thread(notifier.close)
 
 
 def event_loop_runner() -> asyncio.Runner:
@@ -82,11 +110,25 @@ def serve(data_dir: DataDir = DEFAULT_DATA_DIR, config: ConfigFile = None) -> No
 @app.command()
 def check(config: Annotated[Path, typer.Option("--config", "-c", help="custodes.yaml")]) -> None:
     """Validate custodes.yaml without starting anything; every error names the bad key."""
+    from custodes.detect.engine import rule_paths_from_config
+
     with user_errors():
         service_config = load_config(config)
         from custodes.posture.settings import parse_posture_settings
 
         parse_posture_settings(service_config.posture or None, path=str(config))
+        rule_paths_from_config(service_config.rules, base=config.parent)
+        if service_config.sinks or service_config.notifications:
+            from custodes.notify import build_notifier
+            from custodes.plugins import load
+
+            with tempfile.TemporaryDirectory() as scratch:  # nothing is written anywhere
+                build_notifier(
+                    service_config.sinks,
+                    service_config.notifications,
+                    Path(scratch),
+                    factories=load().sinks,
+                )
     console = Console()
     console.print(f"[green]ok[/green] {config}: {len(service_config.sources)} sources")
     for name, source in service_config.sources.items():

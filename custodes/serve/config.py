@@ -121,22 +121,15 @@ SourceConfig = Annotated[SyslogSourceConfig | TailSourceConfig, Field(discrimina
 
 
 class ServiceConfig(Section):
-    """The whole `custodes.yaml`. `sinks` and `notifications` are checked by custodes.notify."""
+    """The whole `custodes.yaml`; `rules`, `sinks`, `notifications`, `posture` are checked by
+    the stages that use them (custodes check runs every check)."""
 
     http: HttpConfig = HttpConfig()
     batch: BatchConfig = BatchConfig()
     sources: dict[str, SourceConfig] = {}
-    rules: list[Path] = []
+    rules: list[Any] = []  # checked by custodes.detect.engine.rule_paths_from_config
     sinks: dict[str, Any] = {}
     notifications: dict[str, Any] = {}
-
-    @field_validator("rules", mode="before")
-    @classmethod
-    def rule_paths(cls, value: object) -> object:
-        """`rules: [rules/sigma, {type: directory, path: more/}]`: files or folders of rules."""
-        if isinstance(value, list):
-            return [item.get("path") if isinstance(item, dict) else item for item in value]
-        return value
     posture: dict[str, Any] = {}  # checked by custodes.posture.settings
 
 
