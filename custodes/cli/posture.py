@@ -16,7 +16,7 @@ from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
 from custodes.posture import ImportRequest, import_reference, load_posture_settings
 from custodes.posture.report import build_report, render_html
-from custodes.posture.run import run_posture
+from custodes.posture.run import refresh_sources, run_posture
 from custodes.posture.store import list_findings
 from custodes.store.control import open_control
 
@@ -89,8 +89,11 @@ def run_command(
     """Run every check now; print the findings per check and what changed."""
     with user_errors():
         settings = load_posture_settings(config)
+        refreshed = refresh_sources(data_dir, settings)
         control = open_control(data_dir)
         summary = run_posture(data_dir, control, settings, now=parse_now(now))
+    if refreshed is not None:
+        console.print("re-imported " + ", ".join(f"{k} ({n:,})" for k, n in refreshed.rows.items()))
     table = Table(title=f"posture run {summary.run_id} at {summary.ran_at:%Y-%m-%d %H:%M}Z")
     table.add_column("check")
     table.add_column("findings", justify="right")

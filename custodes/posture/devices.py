@@ -89,7 +89,7 @@ WHERE NOT d.is_lost
 def abroad(settings: PostureSettings, *, only_not_allowed: bool) -> str:
     """Check-ins from countries that are not allowed, or away from home without travel."""
     allowed = ", ".join(f"'{c.upper()}'" for c in settings.allowed_countries) or "NULL"
-    home = f"'{settings.allowed_countries[0].upper()}'" if settings.allowed_countries else "NULL"
+    home = f"'{settings.home}'" if settings.home else "NULL"
     if only_not_allowed:
         test = f"c.country NOT IN ({allowed})"
     else:

@@ -140,6 +140,7 @@ WITH shared_accounts AS (
 ), uses AS (
   SELECT ts, event_id, host, account, kind FROM activity
   WHERE kind IN ('windows 4624', 'sshd', 'vpn', 'sign-in')
+    AND coalesce(outcome, 'success') <> 'failure'
   UNION ALL
   SELECT ts, event_id, host, account, kind FROM privileged_logons WHERE kind <> 'sudo'
 )

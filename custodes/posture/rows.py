@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STRICT_BOOLS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
@@ -14,6 +14,14 @@ class Entry(BaseModel):
     """A row: unknown keys ignored (exports carry more than we need), names by alias too."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def blanks_are_missing(cls, value: Any) -> Any:
+        """An empty string (a blank CSV cell, `""` in JSON) is a value not given."""
+        if isinstance(value, dict):
+            return {key: item for key, item in value.items() if item != ""}
+        return value
 
 
 class PersonRow(Entry):
@@ -163,6 +171,13 @@ class TripRow(Entry):
     end_date: date
     purpose: str | None = None
     approved_by: str | None = None
+
+    @model_validator(mode="after")
+    def ends_after_it_starts(self) -> TripRow:
+        """A trip cannot end before it starts."""
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
 
     def per_country(self) -> list[dict[str, Any]]:
         """One row per country visited."""

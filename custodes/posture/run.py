@@ -8,6 +8,7 @@ from pathlib import Path
 from custodes.events import Alert
 from custodes.posture.evaluate import evaluate
 from custodes.posture.finding import Finding
+from custodes.posture.reference import ImportRequest, ImportResult, import_reference
 from custodes.posture.settings import PostureSettings
 from custodes.posture.store import RunSummary, save_findings
 from custodes.store.alerts import save_alerts
@@ -36,6 +37,22 @@ def finding_alert(finding: Finding) -> Alert:
         description=f"{info.title}: {finding.subject}",
         details={"check": finding.check, "subject": finding.subject, **finding.details},
     )
+
+
+def refresh_sources(data_dir: Path, settings: PostureSettings) -> ImportResult | None:
+    """Re-import the exports named in the settings (none named: nothing to do)."""
+    files = settings.sources
+    request = ImportRequest(
+        roster=files.roster,
+        accounts=files.accounts,
+        privileged=files.privileged,
+        devices=files.devices,
+        travel=files.travel,
+        linux_groups=files.linux_groups,
+    )
+    if not any(vars(request).values()):
+        return None
+    return import_reference(data_dir, request)
 
 
 def run_posture(

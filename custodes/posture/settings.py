@@ -21,12 +21,26 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from custodes.errors import ConfigError
 
 
+class SourceFiles(BaseModel):
+    """Exports re-imported before every run (when a path is set): the schedule's refresh."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roster: Path | None = None
+    accounts: Path | None = None
+    privileged: Path | None = None
+    devices: Path | None = None
+    travel: Path | None = None
+    linux_groups: Path | None = None
+
+
 class PostureSettings(BaseModel):
     """What the posture checks accept; every threshold in days or hours, every name exact."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     allowed_countries: tuple[str, ...] = ("US",)
+    home_country: str | None = None  # default: the first allowed country
     dormant_after_days: Annotated[int, Field(gt=0)] = 90
     device_silent_after_days: Annotated[int, Field(gt=0)] = 14
     minimum_os_versions: dict[str, str] = {"iOS": "17.5", "Android": "14"}
@@ -46,6 +60,14 @@ class PostureSettings(BaseModel):
     )
     linux_privileged_groups: tuple[str, ...] = ("sudo", "wheel", "admin")
     shared_admin_accounts: tuple[str, ...] = ("Administrator", "root", "admin")
+    sources: SourceFiles = SourceFiles()
+
+    @property
+    def home(self) -> str | None:
+        """The home country (abroad is anywhere else)."""
+        if self.home_country:
+            return self.home_country.upper()
+        return self.allowed_countries[0].upper() if self.allowed_countries else None
 
 
 def parse_posture_settings(document: object, *, path: str = "custodes.yaml") -> PostureSettings:

@@ -98,8 +98,7 @@ def read_roster(path: Path) -> pa.Table:
     else:
         text = read_bytes(path).decode("utf-8-sig", errors="replace")
         reader = csv.DictReader(io.StringIO(text))
-        blank_as_none = ({k: (v if v != "" else None) for k, v in row.items()} for row in reader)
-        people = validate(path, PersonRow, blank_as_none, first_row=2)  # row 1 is the header
+        people = validate(path, PersonRow, reader, first_row=2)  # row 1 is the header
     return to_table("people", (person.model_dump() for person in people))
 
 

@@ -45,7 +45,7 @@ WHERE "@timestamp" >= $since AND "@timestamp" <= $until
 
 ACTIVITY = f"""
 CREATE OR REPLACE TEMP TABLE activity AS
-SELECT ts, event_id, host, kind, {short_name("name")} AS account, source_ip, country
+SELECT ts, event_id, host, kind, {short_name("name")} AS account, source_ip, country, outcome
 FROM (
   SELECT *, CASE
       WHEN dataset = 'windows.security' AND code IN ('4624', '4625', '4768', '4776')

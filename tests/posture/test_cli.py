@@ -85,3 +85,20 @@ def test_bad_rows_and_bad_settings_are_one_red_line_exit_2(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "posture.dormant_after_dayz: unknown key" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_reimports_the_exports_named_in_the_config(tmp_path: Path) -> None:
+    scene = Scene(tmp_path)
+    scene.person("E1", "gone", separation_date="2026-11-01")
+    data_dir = scene.write()
+    exports = tmp_path / "exports"
+    config = tmp_path / "custodes.yaml"
+    config.write_text(f"posture:\n  sources:\n    accounts: {exports / 'accounts.json'}\n")
+    arguments = ["posture", "run", "--data-dir", str(data_dir), "--config", str(config)]
+    first = runner.invoke(app, [*arguments, "--now", "2026-11-05T00:00:00Z"])
+    assert "re-imported accounts (1)" in first.output
+    assert "opened 1, resolved 0" in first.output
+    scene.accounts[0]["enabled"] = False  # the next export shows the account disabled
+    (exports / "accounts.json").write_bytes(orjson.dumps({"accounts": scene.accounts}))
+    second = runner.invoke(app, [*arguments, "--now", "2026-11-05T01:00:00Z"])
+    assert "opened 0, resolved 1" in second.output

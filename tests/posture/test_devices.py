@@ -94,3 +94,13 @@ def test_lost_device_checking_in_after_the_report_but_not_before(scene: Scene) -
     scene.checkin("2026-11-04T09:17:00Z", "found", "a", "US")
     scene.checkin("2026-11-03T09:17:00Z", "silent", "a", "US")
     assert scene.subjects("lost_device_checking_in") == {"found"}
+
+
+def test_home_country_may_differ_from_the_first_allowed_one(scene: Scene) -> None:
+    scene.person("E1", "owner")
+    scene.device("d1", "E1", "owner")
+    scene.checkin("2026-11-03T09:00:00Z", "d1", "owner", "US")
+    belgian = PostureSettings(allowed_countries=("US", "BE"), home_country="BE")
+    assert {
+        f.subject for f in scene.found(belgian) if f.check == "device_abroad_without_travel"
+    } == {"d1"}

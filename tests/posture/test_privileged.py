@@ -144,3 +144,18 @@ def test_shared_admin_use_by_name_or_directory_kind(scene: Scene) -> None:
     scene.logon("2026-11-03T14:07:00Z", "adm_named", host="SQL01")
     scene.logon("2026-11-03T14:09:00Z", "Guest", host="SQL01")
     assert scene.subjects("shared_admin_account_use") == {"administrator", "ops_shared"}
+
+
+def test_a_failed_root_login_is_not_use_of_the_shared_account(scene: Scene) -> None:
+    for outcome, host in (("failure", "lnx-web01"), ("success", "lnx-db01")):
+        scene.event(
+            "2026-11-03T12:00:00Z",
+            "authlog",
+            process__name="sshd",
+            event__category="authentication",
+            event__outcome=outcome,
+            user__name="root",
+            host__name=host,
+        )
+    (finding,) = [f for f in scene.found() if f.check == "shared_admin_account_use"]
+    assert finding.details["hosts"] == ["lnx-db01"]

@@ -101,3 +101,18 @@ def test_intune_words_become_booleans(tmp_path: Path) -> None:
     import_reference(tmp_path, ImportRequest(devices=devices))
     (row,) = read_snapshot(tmp_path, "devices").to_pylist()
     assert (row["is_jailbroken"], row["is_managed"], row["is_lost"]) == (False, False, True)
+
+
+def test_blank_values_in_json_are_missing_values(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.json"
+    roster.write_bytes(orjson.dumps([{"employee_id": "E1", "separation_date": ""}]))
+    import_reference(tmp_path, ImportRequest(roster=roster))
+    assert read_snapshot(tmp_path, "people").column("separation_date").to_pylist() == [None]
+
+
+def test_a_trip_ending_before_it_starts_is_refused(tmp_path: Path) -> None:
+    travel = tmp_path / "travel.json"
+    trip = {"employee_id": "E1", "countries": ["FR"], "start_date": "2026-11-04"}
+    travel.write_bytes(orjson.dumps({"trips": [{**trip, "end_date": "2026-11-02"}]}))
+    with pytest.raises(ReferenceImportError, match="row 1.*end_date is before start_date"):
+        import_reference(tmp_path, ImportRequest(travel=travel))

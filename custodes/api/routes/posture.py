@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from custodes.api.deps import SIGNED_IN, State, require_roles
 from custodes.posture import ImportRequest, import_reference, load_posture_settings
 from custodes.posture.report import build_report
-from custodes.posture.run import run_posture
+from custodes.posture.run import refresh_sources, run_posture
 from custodes.posture.store import list_findings
 from custodes.store.users import Role
 
@@ -61,6 +61,7 @@ def post_run(state: State) -> dict[str, Any]:
     """Run every check now (settings from the custodes.yaml named by CUSTODES_CONFIG)."""
     config = os.environ.get("CUSTODES_CONFIG")
     settings = load_posture_settings(Path(config) if config else None)
+    refresh_sources(state.data_dir, settings)
     summary = run_posture(state.data_dir, state.control, settings, now=datetime.now(UTC))
     return {
         "run_id": summary.run_id,
