@@ -10,13 +10,15 @@ import socket
 import ssl
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custodes.ingest.syslog import SyslogFramer
@@ -254,3 +256,52 @@ def test_random_bytes_at_syslog_listeners_are_stored_or_quarantined(data_dir: Pa
         assert row is not None and row[0] == counters[name]["quarantined"]
     row = connection.execute("SELECT count(*) FROM events").fetchone()
     assert row is not None and row[0] == counters["tcp"]["stored"] + counters["udp"]["stored"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    data_dir = tmp_path_factory.mktemp("fuzz-syslog")
+    with RunningService(data_dir, {"sources": SYSLOG_SOURCES}) as running:
+        yield running
+
+
+def source_counters(running: RunningService, name: str) -> dict[str, int]:
+    counters = running.counters()["sources"].get(name, {})
+    return {key: int(counters.get(key, 0)) for key in ("received", "stored", "quarantined")}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chunks=st.lists(st.binary(min_size=1, max_size=500), min_size=1, max_size=8))
+def test_any_bytes_over_tcp_are_committed_then_acknowledged(
+    fuzz_service: RunningService, chunks: list[bytes]
+) -> None:
+    before = source_counters(fuzz_service, "tcp")
+    with socket.create_connection(("127.0.0.1", fuzz_service.port("tcp"))) as tcp:
+        for chunk in chunks:
+            tcp.sendall(chunk)
+        tcp.shutdown(socket.SHUT_WR)
+        with tcp.makefile("rb") as answer:
+            reply = answer.read()
+    after = source_counters(fuzz_service, "tcp")
+    received = after["received"] - before["received"]
+    assert reply == f"ok {received}\n".encode()
+    assert (after["stored"] + after["quarantined"]) - (
+        before["stored"] + before["quarantined"]
+    ) == received
+    assert received >= 1 or not b"".join(chunks).strip(b"\r\n")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(datagram=st.binary(min_size=1, max_size=2000).filter(lambda data: data.rstrip(b"\r\n\x00")))
+def test_any_datagram_is_stored_or_quarantined(
+    fuzz_service: RunningService, datagram: bytes
+) -> None:
+    before = source_counters(fuzz_service, "udp")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(datagram, ("127.0.0.1", fuzz_service.port("udp")))
+
+    def handled() -> int:
+        after = source_counters(fuzz_service, "udp")
+        return (after["stored"] + after["quarantined"]) - (before["stored"] + before["quarantined"])
+
+    wait_until(lambda: handled() == 1)
