@@ -87,7 +87,11 @@ GROUP BY coalesce(member, member_sid), grp, scope
 
 
 def logon_off_hours(settings: PostureSettings) -> str:
-    """4672 and sudo outside working hours (unless usual for the account) or on a new host."""
+    """4672 and sudo outside working hours (unless usual for the account) or on a new host.
+
+    A host is new to an account with enough privileged logons in the window when it is used on
+    one day only, at least `unusual_host_history_days` after the account's first logon seen.
+    """
     weekend = ", ".join(str(day + 1) for day in settings.weekend_days) or "0"
     holidays = ", ".join(f"DATE '{day.isoformat()}'" for day in settings.holidays) or "NULL"
     shared = sql_names(settings.shared_admin_accounts)
@@ -107,8 +111,8 @@ WITH logons AS (
     (l.hr < {settings.working_hours_start} OR l.hr >= {settings.working_hours_end}
      OR isodow(l.ts) IN ({weekend}) OR l.day IN ({holidays}))
     AND u.days < {settings.usual_hour_min_days} AS is_off_hours,
-    t.logons >= {settings.unusual_host_min_logons} AND h.days = 1 AND h.first_day > t.first_day
-      AS is_new_host
+    t.logons >= {settings.unusual_host_min_logons} AND h.days = 1
+      AND h.first_day >= t.first_day + {settings.unusual_host_history_days} AS is_new_host
   FROM logons l
   JOIN usual_hours u USING (account, hr)
   JOIN host_use h USING (account, host_key)

@@ -52,6 +52,7 @@ class PostureSettings(BaseModel):
     holidays: tuple[date, ...] = ()
     usual_hour_min_days: Annotated[int, Field(gt=0)] = 3
     unusual_host_min_logons: Annotated[int, Field(gt=0)] = 20
+    unusual_host_history_days: Annotated[int, Field(gt=0)] = 14
     privileged_groups: tuple[str, ...] = (
         "Domain Admins",
         "Enterprise Admins",

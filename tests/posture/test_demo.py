@@ -16,14 +16,19 @@ from custodes.posture.run import run_posture
 from custodes.posture.store import StoredFinding, list_findings
 from custodes.store.control import open_control
 
-TINY = DemoSettings(people=20, days=3, seed=11, start=date(2026, 11, 2))
+SIZES = {
+    "tiny": DemoSettings(people=20, days=3, seed=11, start=date(2026, 11, 2)),
+    "week": DemoSettings(people=200, days=7, seed=7, start=date(2026, 11, 2)),
+}
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+@pytest.fixture(scope="module", params=sorted(SIZES))
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
     """(demo folder, data dir): generated, telemetry ingested, references imported, checks run."""
     out = tmp_path_factory.mktemp("posture-demo")
-    generate(out / "demo", TINY)
+    generate(out / "demo", SIZES[request.param])
     data_dir = out / "data"
     with open_pipeline(data_dir, detect=False) as pipeline:
         import_files(pipeline, [out / "demo" / "telemetry"])

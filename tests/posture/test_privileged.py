@@ -130,10 +130,18 @@ def test_a_first_privileged_logon_on_a_new_host_after_a_steady_history(scene: Sc
         for minute in range(10):
             privileged_logon(scene, f"2026-11-0{day}T10:{minute:02d}:00Z", "adm_a", "DC01")
     privileged_logon(scene, "2026-11-04T11:00:00Z", "adm_a", "HR-DB01")
-    settings = PostureSettings(unusual_host_min_logons=20)
+    settings = PostureSettings(unusual_host_min_logons=20, unusual_host_history_days=3)
     (finding,) = [f for f in scene.found(settings) if f.check == "privileged_logon_off_hours"]
     assert finding.details["new_hosts"] == ["HR-DB01"]
     assert finding.details["off_hours"] == 0
+
+
+def test_a_new_host_within_the_first_weeks_of_history_is_not_unusual(scene: Scene) -> None:
+    for day in range(1, 4):
+        for minute in range(10):
+            privileged_logon(scene, f"2026-11-0{day}T10:{minute:02d}:00Z", "adm_a", "DC01")
+    privileged_logon(scene, "2026-11-04T11:00:00Z", "adm_a", "HR-DB01")
+    assert scene.subjects("privileged_logon_off_hours") == set()  # 14 days of history needed
 
 
 def test_shared_admin_use_by_name_or_directory_kind(scene: Scene) -> None:
