@@ -177,3 +177,41 @@ def test_heads_removed_leave_old_events_unsigned_and_that_is_caught(store: Path)
     faults = verify_store(store, now=later).faults
     assert [fault.kind for fault in faults] == ["ledger truncated"]
     assert verify_store(store).is_intact  # just recorded: the writer may still be signing
+
+
+def test_sigkill_during_ingest_leaves_a_ledger_that_verifies(data_dir: Path) -> None:
+    import os
+    import signal
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from custodes.normalise import JsonParser, Normaliser\n"
+        "from custodes.pipeline import Pipeline\n"
+        "from custodes.ledger import Ledger\n"
+        "from tests.ledger.conftest import sample_record\n"
+        "d = Path(sys.argv[1]); start = int(sys.argv[2])\n"
+        "ledger = Ledger(d, head_every_events=50)\n"
+        "pipeline = Pipeline(d, Normaliser([JsonParser()]), ledger=ledger)\n"
+        "for n in range(start, start + 100_000, 40):\n"
+        "    pipeline.submit([sample_record(m) for m in range(n, n + 40)])\n"
+        "    pipeline.flush()\n"
+        "    print(n, flush=True)\n"
+    )
+    for round_number in range(3):
+        with subprocess.Popen(
+            [sys.executable, "-c", script, str(data_dir), str(round_number * 100_000)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as process:
+            assert process.stdout is not None
+            for _ in range(3 + round_number * 2):  # let a few flushes through, then kill
+                process.stdout.readline()
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+    with Pipeline(data_dir, Normaliser([JsonParser()]), ledger=Ledger(data_dir)):
+        pass  # replays whatever the last kill left in the WAL
+    report = verify_store(data_dir)
+    assert report.faults == []
+    assert report.events_checked == report.signed_size == report.tree_size > 0
