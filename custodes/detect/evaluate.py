@@ -261,15 +261,22 @@ def value_test(test: Test, dictionary: pa.Array) -> np.ndarray | None:
     return result if result.any() else None
 
 
+#: Counted repetitions this large make RE2 build a huge automaton on every call (Arrow does not
+#: keep compiled patterns); Python's re, which caches, matches them quickly.
+LARGE_REPEAT = re.compile(r"\{\d{3,}")
+
+
 def regex_test(pattern: str, dictionary: pa.Array) -> pa.Array:
-    """RE2 through Arrow when the pattern allows it, else Python's re."""
-    try:
-        return pc.match_substring_regex(dictionary, pattern)
-    except pa.ArrowInvalid:
-        compiled = re.compile(pattern)
-        return pa.array(
-            [v is not None and compiled.search(v) is not None for v in dictionary.to_pylist()]
-        )
+    """RE2 through Arrow when the pattern suits it, else Python's re."""
+    if not LARGE_REPEAT.search(pattern):
+        try:
+            return pc.match_substring_regex(dictionary, pattern)
+        except pa.ArrowInvalid:
+            pass  # a construct RE2 lacks (lookaround, backreference)
+    compiled = re.compile(pattern)
+    return pa.array(
+        [v is not None and compiled.search(v) is not None for v in dictionary.to_pylist()]
+    )
 
 
 def python_test(test: Test, values: list[str | None]) -> np.ndarray | None:

@@ -105,6 +105,11 @@ def test_regex_with_python_only_syntax_falls_back_to_re() -> None:
     assert found.to_pylist() == [True, False, False]
 
 
+def test_regex_with_a_large_counted_repeat() -> None:
+    detection = "sel: {CommandLine|re: '^.{300,}$'}\ncondition: sel"
+    assert rows_for(detection, sysmon(CommandLine="x" * 300), sysmon(CommandLine="x" * 299)) == [0]
+
+
 def test_regex_multiline_and_dotall_flags() -> None:
     multiline = "sel: {CommandLine|re|m: '^second$'}\ncondition: sel"
     dotall = "sel: {CommandLine|re|s: 'a.b'}\ncondition: sel"
