@@ -26,6 +26,7 @@ def build_test_app(service: Service, data_dir: Path) -> Any:
     app = create_app(Settings(data_dir=data_dir), service=service)
     if not any(getattr(route, "path", None) == "/_bulk" for route in app.routes):
         app.include_router(ingest.router)
+    app.add_middleware(ingest.ElasticsearchRoot)
     return app
 
 

@@ -58,6 +58,8 @@ def test_shippers_find_an_elasticsearch_8(data_dir: Path) -> None:
         httpx.Client(base_url=running.url, headers=running.headers) as client,
     ):
         info = client.get("/es/")
+        root = client.get("/")
+        browser = client.get("/", headers={"Accept": "text/html"})
         license = client.get("/_license")
         xpack = client.get("/es/_xpack")
         health = client.get("/_cluster/health")
@@ -66,6 +68,8 @@ def test_shippers_find_an_elasticsearch_8(data_dir: Path) -> None:
     assert info.headers["X-Elastic-Product"] == "Elasticsearch"
     assert info.json()["version"]["number"].startswith("8.")
     assert info.json()["tagline"] == "You Know, for Search"
+    assert root.json() == info.json()  # an API client at the root finds Elasticsearch
+    assert "X-Elastic-Product" not in browser.headers  # a browser gets the web UI's answer
     assert license.json()["license"]["status"] == "active"
     assert xpack.json()["license"]["type"] == "basic"
     assert health.json()["status"] == "green"

@@ -137,3 +137,29 @@ def get_cluster_info() -> Response:
 def head_cluster_info() -> Response:
     """`HEAD /`: the node is there."""
     return Response(headers=PRODUCT_HEADERS)
+
+
+class ElasticsearchRoot:
+    """ASGI middleware: `GET /` from an Elasticsearch client is answered by `/es/`.
+
+    The root is the web UI's overview; a shipper checking the root sends credentials in an
+    Authorization header and does not ask for HTML, a browser does the opposite.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/"
+            and scope["method"] in ("GET", "HEAD")
+            and is_elasticsearch_client(dict(scope["headers"]))
+        ):
+            scope = {**scope, "path": "/es/", "raw_path": b"/es/"}
+        await self.app(scope, receive, send)
+
+
+def is_elasticsearch_client(headers: dict[bytes, bytes]) -> bool:
+    """Credentials in a header and no wish for HTML: an API client, not a browser."""
+    return b"authorization" in headers and b"text/html" not in headers.get(b"accept", b"")
