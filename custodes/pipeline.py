@@ -1,6 +1,6 @@
 """The wiring: the only module that knows the order of the stages.
 
-    records -> normalise -> WAL (fsync) -> acknowledge -> on_commit (detection)
+    records -> normalise -> withhold protected channels -> WAL (fsync) -> acknowledge -> on_commit
                                  `-> flush: lake (Parquet) + quarantine -> ledger -> segment deleted
 
 `submit` returns only after the batch is durable, so whoever calls it may then acknowledge the
@@ -34,6 +34,8 @@ from custodes.ingest.wal import (
 )
 from custodes.ledger import Ledger
 from custodes.normalise import Normaliser
+from custodes.oversight.policy import load_policy
+from custodes.oversight.protected import ProtectedChannels
 from custodes.plugins import Registry, load
 from custodes.store.lake import EventLedger, lake_files, write_lake_files
 from custodes.store.quarantine import (
@@ -55,6 +57,7 @@ class SubmitResult:
 
     stored: int
     quarantined: int
+    withheld: int = 0  # protected-channel events: counted per day, never stored
 
 
 class Pipeline:
@@ -76,6 +79,8 @@ class Pipeline:
         self.ledger = ledger
         self.registry = registry
         self.on_commit: list[Callable[[pa.RecordBatch], None]] = []
+        #: The policy's protected-channel step (custodes.oversight.ProtectedChannels.withhold).
+        self.withhold: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None
         self.wal = WriteAheadLog(data_dir / WAL_DIR, max_segment_bytes=max_segment_bytes)
         self.cursors: dict[str, int] = dict(self.wal.state.cursors)
         self.lock = threading.Lock()
@@ -105,9 +110,16 @@ class Pipeline:
         started = time.perf_counter()
         events, failures = self.normaliser.normalise(records)
         failed = failures_batch(failures, datetime.now(UTC))
+        normalised = events.num_rows
+        if self.withhold is not None:
+            events = self.withhold(events)
         self.seconds["normalise"] += time.perf_counter() - started
         self.commit(events, failed, [cursor, *cursors] if cursor is not None else cursors)
-        return SubmitResult(stored=events.num_rows, quarantined=failed.num_rows)
+        return SubmitResult(
+            stored=events.num_rows,
+            quarantined=failed.num_rows,
+            withheld=normalised - events.num_rows,
+        )
 
     def commit(
         self, events: pa.RecordBatch, failures: pa.RecordBatch, cursors: Sequence[Cursor] = ()
@@ -235,6 +247,7 @@ def open_pipeline(
     """
     registry = registry if registry is not None else load()
     data_dir.mkdir(parents=True, exist_ok=True)
+    protected = ProtectedChannels.from_policy(data_dir, load_policy(data_dir))
     detection = None
     if detect and rules:
         from custodes.detect.engine import open_detection  # only a detecting pipeline needs it
@@ -260,6 +273,7 @@ def open_pipeline(
         if event_ledger is not None:
             event_ledger.close()
         raise
+    pipeline.withhold = protected.withhold
     if detection is not None:
         pipeline.on_commit.append(detection)
         weakref.finalize(pipeline, detection.control.close)
@@ -269,20 +283,26 @@ def open_pipeline(
 def replay_quarantine(pipeline: Pipeline, *, batch_records: int = 20_000) -> SubmitResult:
     """Re-run the current parsers on every quarantined record.
 
-    Successes go to the lake through the pipeline; the rest are quarantined again with their
-    new reason, and the old quarantine files are removed once the new outcome is durable.
+    Successes go to the lake through the pipeline; the rest are quarantined again (in new
+    files) with their new reason. Each batch is committed with a cursor on its quarantine file,
+    so a replay interrupted by a crash resumes without storing anything twice; the old files
+    are removed once everything in them is durable again.
     """
     pipeline.flush()
     files = quarantine_files(pipeline.data_dir)
-    records = quarantine_records(read_quarantine(pipeline.data_dir, files))
     stored = quarantined = 0
-    for start in range(0, len(records), batch_records):
-        result = pipeline.submit(records[start : start + batch_records])
-        stored += result.stored
-        quarantined += result.quarantined
+    for path in files:
+        key = f"quarantine:{path.name}"
+        done = pipeline.cursor(key) or 0
+        records = quarantine_records(read_quarantine(pipeline.data_dir, [path]).slice(done))
+        for start in range(0, len(records), batch_records):
+            chunk = records[start : start + batch_records]
+            result = pipeline.submit(chunk, cursor=(key, done + start + len(chunk)))
+            stored += result.stored
+            quarantined += result.quarantined
+    pipeline.flush()
     for path in files:
         path.unlink()
     if files:
         fsync_directory(files[0].parent)
-    pipeline.flush()
     return SubmitResult(stored=stored, quarantined=quarantined)

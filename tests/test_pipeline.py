@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from custodes.events import RawRecord
 from custodes.file_import import import_files
@@ -59,6 +60,39 @@ def test_quarantine_replay_after_a_parser_fix(data_dir: Path) -> None:
     left = read_quarantine(data_dir)
     assert left["data"].to_pylist() == [b"still not json"]
     assert left["reason"].to_pylist() == ["no parser accepts this record"]
+
+
+class Crash(Exception):
+    """The process dies here."""
+
+
+def test_interrupted_quarantine_replay_resumes_without_duplicates(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = Pipeline(data_dir, Normaliser([]))
+    broken.submit(json_records(50))
+    broken.close()
+    (old_file,) = (data_dir / "quarantine").glob("*.parquet")
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self == old_file:
+            raise Crash  # every replayed batch is durable, the old file not yet removed
+        real_unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    fixed = Pipeline(data_dir, Normaliser([JsonParser()]))
+    with pytest.raises(Crash):
+        replay_quarantine(fixed, batch_records=20)
+    fixed.close()
+    monkeypatch.undo()
+    assert old_file.exists()
+    again = Pipeline(data_dir, Normaliser([JsonParser()]))
+    result = replay_quarantine(again)
+    again.close()
+    assert (result.stored, result.quarantined) == (0, 0)
+    assert not old_file.exists()
+    assert count_events(data_dir) == (50, 50)
 
 
 def test_import_resumes_at_the_cursor(tmp_path: Path, data_dir: Path) -> None:
