@@ -97,20 +97,30 @@ class Ledger:
             raise LedgerError(
                 f"the ledger in {self.directory} is open in another process"
             ) from error
+        handles: list[BinaryIO] = [self.lock_file]
         try:
             self.entries = self._load_entries()
             self.size = sum(entry.count for entry in self.entries.values())
             self._cut_unrecorded_leaves()
             self.frontier = self._load_frontier()
             self.last_head = self._load_last_head()
+            if self.signed_size > self.size:
+                raise LedgerError(
+                    f"a signed head covers {self.signed_size} events but only {self.size} are "
+                    "recorded: the ledger was cut back, run `custodes verify`"
+                )
+            self.leaves_file = (self.directory / LEAVES).open("ab")
+            handles.append(self.leaves_file)
+            self.ids_file = (self.directory / IDS).open("ab")
+            handles.append(self.ids_file)
+            self.files_file = (self.directory / FILES).open("ab")
+            handles.append(self.files_file)
+            if self.size > self.signed_size:  # leaves recorded before a crash, never signed
+                self.sign_head()
         except BaseException:
-            self.lock_file.close()
+            for handle in handles:
+                handle.close()
             raise
-        self.leaves_file = (self.directory / LEAVES).open("ab")
-        self.ids_file = (self.directory / IDS).open("ab")
-        self.files_file = (self.directory / FILES).open("ab")
-        if self.size > self.signed_size:  # leaves recorded before a crash, never signed
-            self.sign_head()
 
     @property
     def signed_size(self) -> int:
@@ -125,7 +135,10 @@ class Ledger:
         entries: dict[str, FileEntry] = {}
         total = 0
         for value in lines.values:
-            entry = FileEntry.from_dict(value)
+            try:
+                entry = FileEntry.from_dict(value)
+            except (KeyError, TypeError, ValueError) as error:
+                raise LedgerError(f"files.jsonl holds a malformed entry: {error!r}") from error
             if entry.first != total:
                 raise LedgerError(f"files.jsonl is not contiguous at {entry.path}: run verify")
             entries[entry.path] = entry

@@ -215,3 +215,13 @@ def test_sigkill_during_ingest_leaves_a_ledger_that_verifies(data_dir: Path) -> 
     report = verify_store(data_dir)
     assert report.faults == []
     assert report.events_checked == report.signed_size == report.tree_size > 0
+
+
+def test_a_writer_refuses_a_ledger_cut_back_below_its_last_head(store: Path) -> None:
+    index = store / "ledger" / "files.jsonl"
+    lines = index.read_text().splitlines()
+    index.write_text("\n".join(lines[:-3]) + "\n")
+    with pytest.raises(LedgerError, match="cut back"):
+        Ledger(store)
+    with pytest.raises(LedgerError, match="cut back"):
+        open_pipeline(store)
