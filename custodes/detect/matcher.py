@@ -139,7 +139,7 @@ class Matcher:
         if batch.num_rows == 0:
             return []
         view = BatchView(batch)
-        memo: dict[tuple[str, tuple[str, ...]], Mask] = {}
+        memo: dict[tuple[str, tuple[str, ...]], Mask | None] = {}
         masks = [logsource_mask(group.logsource.when, view, memo) for group in self.groups]
         present = [bool(mask.any()) for mask in masks]
         results: dict[int, Mask] = {}
@@ -168,7 +168,9 @@ class Matcher:
 
 
 def logsource_mask(
-    when: tuple[Alternative, ...], view: BatchView, memo: dict[tuple[str, tuple[str, ...]], Mask]
+    when: tuple[Alternative, ...],
+    view: BatchView,
+    memo: dict[tuple[str, tuple[str, ...]], Mask | None],
 ) -> Mask:
     """Rows that satisfy any alternative of a logsource condition."""
     every = np.ones(view.rows, dtype=bool)
@@ -178,9 +180,13 @@ def logsource_mask(
         for column, accepted in alternative:
             key = (column, accepted)
             if key not in memo:
-                memo[key] = column_test(view, column, accepted, every)
+                found = column_test(view, column, accepted, every)
+                memo[key] = found if found.any() else None
+            if memo[key] is None:
+                break
             rows = rows & memo[key]
-        mask |= rows
+        else:
+            mask |= rows
     return mask
 
 
@@ -194,7 +200,8 @@ def column_test(view: BatchView, column: str, accepted: tuple[str, ...], every: 
         mask[rows] = True
         return mask
     flags = np.array([text in exact or text.startswith(prefixes) for text in texts], dtype=bool)
-    mask[rows[flags[inverse]]] = True
+    if flags.any():  # most groups' channels are absent from a batch: skip the row pass
+        mask[rows[flags[inverse]]] = True
     return mask
 
 
