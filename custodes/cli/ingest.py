@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from custodes.cli.alerts import configured_rules, print_detection_totals
 from custodes.cli.main import app
-from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
+from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, output, user_errors
 from custodes.file_import import FormatCounts, import_files
 from custodes.pipeline import open_pipeline
 
@@ -33,7 +32,7 @@ def ingest(
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
-    console = Console()
+    console = output()
     with user_errors():
         pipeline = open_pipeline(data_dir, detect=True, rules=configured_rules(rules))
         known = sorted(pipeline.normaliser.by_name)

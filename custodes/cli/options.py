@@ -24,6 +24,15 @@ DataDir = Annotated[
 DEFAULT_DATA_DIR = Path("custodes-data")
 
 errors = Console(stderr=True)
+PIPE_WIDTH = 120  # tables printed into a pipe or file: rich would assume 80 columns
+
+
+def output() -> Console:
+    """The console for a command's output; wide enough for its tables when not a terminal."""
+    console = Console()
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def fail(message: str) -> NoReturn:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from custodes.cli.main import app
-from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
+from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, output, user_errors
 from custodes.normalise.batch import decode_original
 from custodes.pipeline import open_pipeline, replay_quarantine
 from custodes.store import read_quarantine
@@ -32,7 +31,7 @@ def list_quarantine(
         fail(f"no data directory at {data_dir}")
     with user_errors():
         table = read_quarantine(data_dir)
-    console = Console()
+    console = output()
     view = Table(title=f"quarantined: {table.num_rows:,}")
     for name in ("quarantined at", "origin", "parser", "reason", "record"):
         view.add_column(name, overflow="fold")
@@ -61,4 +60,4 @@ def replay(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
             result = replay_quarantine(pipeline)
         finally:
             pipeline.close()
-    Console().print(f"replayed: {result.stored:,} stored, {result.quarantined:,} still quarantined")
+    output().print(f"replayed: {result.stored:,} stored, {result.quarantined:,} still quarantined")

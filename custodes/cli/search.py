@@ -11,11 +11,10 @@ from typing import Annotated, Any
 import orjson
 import pyarrow as pa
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from custodes.cli.main import app
-from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
+from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, output, user_errors
 from custodes.store import search as search_lake
 from custodes.store import stats as lake_stats
 
@@ -113,7 +112,7 @@ def csv_cell(value: Any) -> Any:
 
 def print_table(table: pa.Table) -> None:
     """A rich table, long cells shortened."""
-    console = Console()
+    console = output()
     if table.num_rows == 0:
         console.print("no events found")
         return
@@ -137,7 +136,7 @@ def stats(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         fail(f"no data directory at {data_dir}: run `custodes ingest` first or pass --data-dir")
     with user_errors():
         result = lake_stats(data_dir)
-    console = Console()
+    console = output()
     days = Table(title=f"events: {result['events']:,}")
     for name in ("dataset", "date", "events"):
         days.add_column(name, justify="right" if name == "events" else "left")
