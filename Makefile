@@ -34,7 +34,7 @@ bench: setup
 	$(PY) bench/run.py
 
 demo: setup
-	$(PY) -m custodes.cli.main demo
+	$(VENV)/bin/custodes demo run
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

@@ -13,7 +13,16 @@ from rich.table import Table
 
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
-from custodes.demo import DemoSettings, check, generate, load_truth
+from custodes.demo import (
+    CheckReport,
+    DemoSettings,
+    RunSettings,
+    check,
+    generate,
+    load_truth,
+    running_demo,
+    summary_lines,
+)
 
 demo = typer.Typer(
     help="The demo agency: generate its data, check detections against it.", no_args_is_help=True
@@ -76,6 +85,11 @@ def check_command(
     if format == "json":
         typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
         return
+    print_report(report, Console(width=None if Console().is_terminal else 160))
+
+
+def print_report(report: CheckReport, console: Console) -> None:
+    """The check table: one row per planted scenario, then the alert counts."""
     table = Table(title="planted scenarios")
     for column in ("scenario", "kind", "result", "by", "pending"):
         table.add_column(column)
@@ -88,7 +102,6 @@ def check_command(
             ", ".join(verdict.by),
             ", ".join(verdict.pending),
         )
-    console = Console(width=None if Console().is_terminal else 160)
     console.print(table)
     console.print(
         f"alerts and posture findings: {report.alerts}; false positives (linked to no case): "
@@ -96,3 +109,33 @@ def check_command(
     )
     for rule, count in report.false_positive_rules.most_common(10):
         console.print(f"  {count:>5}  {rule}")
+
+
+@demo.command("run")
+def run_command(
+    data_dir: Annotated[
+        Path,
+        typer.Option("--data-dir", help="The demo's data directory (replaced).", file_okay=False),
+    ] = Path("demo-data"),
+    people: Annotated[int, typer.Option(help="Current staff (at least 20).")] = 200,
+    days: Annotated[int, typer.Option(help="Days of telemetry, ending yesterday.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the generator.")] = 7,
+    port: Annotated[int, typer.Option(help="HTTP port on 127.0.0.1 (API, web UI, ingest).")] = 8080,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Sigma rule folder or file (default: SigmaHQ's, if found)."),
+    ] = None,
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running/--exit", help="Serve until Ctrl-C, or stop at once.")
+    ] = True,
+) -> None:
+    """The whole job: generate, serve, send the logs over syslog and HTTP, check; serve on."""
+    console = Console(width=None if Console().is_terminal else 160)
+    settings = RunSettings(data_dir, people, days, seed, port, tuple(rules) if rules else None)
+    with user_errors(), running_demo(settings, console) as running:
+        print_report(running.report, console)
+        for line in summary_lines(running):
+            console.print(line, highlight=False)
+        if keep_running:
+            console.print("Press Ctrl-C to stop.")
+            running.wait()
