@@ -185,6 +185,8 @@ class SyslogStream(asyncio.Protocol):
             self.task = None
         if self.has_eof:
             self.close_acknowledged()
+        elif self.source.is_stopping:
+            transport.close()  # read nothing more: what was read is committed
         elif not self.is_lost and not transport.is_closing():
             transport.resume_reading()
 
@@ -230,6 +232,7 @@ class SyslogSource:
 
     def __post_init__(self) -> None:
         self.connections: set[SyslogStream] = set()
+        self.is_stopping = False
         self.server: asyncio.Server | None = None
         self.datagrams: asyncio.DatagramTransport | None = None
 
@@ -263,7 +266,8 @@ class SyslogSource:
         return f"{self.transport}:{address[0]}:{self.port}"
 
     async def stop(self) -> None:
-        """Stop accepting; let open connections finish committing what they read."""
+        """Stop accepting; let open connections finish committing what they read, then close."""
+        self.is_stopping = True
         if self.datagrams is not None:
             self.datagrams.close()
         if self.server is not None:
