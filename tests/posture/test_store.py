@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+from alembic import command
+
 from custodes.posture import PostureSettings
 from custodes.posture.run import run_posture
 from custodes.posture.store import list_findings, list_runs
 from custodes.store.alerts import list_alerts
-from custodes.store.control import open_control
+from custodes.store.control import alembic_config, migrate, open_control
 from tests.posture.scene import NOW, Scene
 
 
@@ -51,3 +54,18 @@ def test_activity_findings_raise_one_alert_and_a_rerun_adds_none(tmp_path: Path)
     assert [(a.rule_id, a.user_name, a.kind) for a in alerts] == [
         ("posture:activity_after_separation", "gone", "posture")
     ]
+
+
+def test_migration_0003_goes_down_to_0002_and_up_again(tmp_path: Path) -> None:
+    with open_control(tmp_path) as control:
+        config = alembic_config()
+        with control.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        with control.engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+        assert not {"posture_findings", "posture_runs"} & tables and "users" in tables
+        migrate(control.engine, "head")
+        with control.engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+        assert {"posture_findings", "posture_runs"} <= tables
