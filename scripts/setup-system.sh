@@ -5,6 +5,7 @@ need=()
 command -v logger >/dev/null || need+=(bsdutils)
 [ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null || need+=(rsyslog)
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the web UI's browser test (Playwright drives it)
+ldconfig -p | grep -q libpangoft2-1.0 || need+=(libpangoft2-1.0-0 fonts-dejavu-core)  # PDF reports
 [ -n "${need[*]:-}" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "missing system packages: ${need[*]} (run as root or install them)" >&2

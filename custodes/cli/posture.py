@@ -15,7 +15,7 @@ from rich.table import Table
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
 from custodes.posture import ImportRequest, import_reference, load_posture_settings
-from custodes.posture.report import build_report, render_html
+from custodes.posture.report import build_report, render_html, render_pdf
 from custodes.posture.run import refresh_sources, run_posture
 from custodes.posture.store import list_findings
 from custodes.store.control import open_control
@@ -42,6 +42,7 @@ class ReportFormat(StrEnum):
 
     html = "html"
     json = "json"
+    pdf = "pdf"
 
 
 def parse_now(text: str | None) -> datetime:
@@ -141,9 +142,19 @@ def report_command(
     ] = None,
     now: NowOption = None,
 ) -> None:
-    """The audit report of the open findings: HTML (default) or JSON."""
+    """The audit report of the open findings: HTML (default), PDF (needs --out) or JSON."""
+    if output_format is ReportFormat.pdf and out is None:
+        fail("--format pdf needs --out FILE")
     with user_errors():
         report = build_report(open_control(data_dir), now=parse_now(now))
+    if output_format is ReportFormat.pdf:
+        assert out is not None
+        try:
+            out.write_bytes(render_pdf(report))
+        except OSError as error:
+            fail(f"cannot write {out}: {error.strerror}")
+        console.print(f"report written to {out}")
+        return
     if output_format is ReportFormat.json:
         text = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()
     else:

@@ -63,3 +63,11 @@ def render_html(report: dict[str, Any]) -> str:
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
     return environment.get_template("report.html").render(report=report)
+
+
+def render_pdf(report: dict[str, Any]) -> bytes:
+    """The HTML report printed to PDF (WeasyPrint: no browser, fonts from the system)."""
+    import weasyprint  # loads pango: only when a PDF is asked for
+
+    document: bytes = weasyprint.HTML(string=render_html(report)).write_pdf()
+    return document

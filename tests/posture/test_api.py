@@ -46,3 +46,14 @@ async def test_bad_rows_come_back_as_a_400_naming_the_row(
     )
     assert response.status_code == 400
     assert "roster.csv, row 2, start_date" in response.text
+
+
+@pytest.mark.anyio
+async def test_report_as_html_and_pdf(client: httpx.AsyncClient, tokens: dict[Role, str]) -> None:
+    auditor = bearer(tokens[Role.OVERSIGHT])
+    html = await client.get("/api/posture/report", headers=auditor)
+    assert html.headers["content-type"].startswith("text/html")
+    assert "Posture audit report" in html.text
+    pdf = await client.get("/api/posture/report?format=pdf", headers=auditor)
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")

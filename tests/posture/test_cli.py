@@ -102,3 +102,18 @@ def test_run_reimports_the_exports_named_in_the_config(tmp_path: Path) -> None:
     (exports / "accounts.json").write_bytes(orjson.dumps({"accounts": scene.accounts}))
     second = runner.invoke(app, [*arguments, "--now", "2026-11-05T01:00:00Z"])
     assert "opened 0, resolved 1" in second.output
+
+
+def test_pdf_report_is_written_to_a_file(tmp_path: Path) -> None:
+    scene = Scene(tmp_path)
+    scene.person("E1", "gone", separation_date="2026-11-01")
+    data_dir = scene.write()
+    runner.invoke(app, ["posture", "run", "--data-dir", str(data_dir), "--now", "2026-11-05"])
+    arguments = ["posture", "report", "--data-dir", str(data_dir), "--format", "pdf"]
+    refused = runner.invoke(app, arguments)
+    assert refused.exit_code == 2 and "needs --out" in refused.output
+    out = tmp_path / "report.pdf"
+    written = runner.invoke(app, [*arguments, "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert out.stat().st_size > 5000

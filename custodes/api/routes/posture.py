@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from custodes.api.deps import SIGNED_IN, State, require_roles
 from custodes.posture import ImportRequest, import_reference, load_posture_settings
-from custodes.posture.report import build_report
+from custodes.posture.report import build_report, render_html, render_pdf
 from custodes.posture.run import refresh_sources, run_posture
 from custodes.posture.store import list_findings
 from custodes.store.users import Role
@@ -28,6 +28,21 @@ Source = Literal["roster", "accounts", "privileged", "devices", "travel", "linux
 def get_posture(state: State) -> dict[str, Any]:
     """The audit report: each finding class with counts, trend over runs and open items."""
     return build_report(state.control, now=datetime.now(UTC))
+
+
+@router.get(
+    "/api/posture/report",
+    dependencies=[require_roles(*READ_POSTURE)],
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
+def get_report(state: State, format: Literal["html", "pdf"] = "html") -> Response:
+    """The audit report as a document: HTML, or PDF."""
+    report = build_report(state.control, now=datetime.now(UTC))
+    if format == "pdf":
+        headers = {"Content-Disposition": 'attachment; filename="posture-report.pdf"'}
+        return Response(render_pdf(report), media_type="application/pdf", headers=headers)
+    return Response(render_html(report), media_type="text/html")
 
 
 @router.get("/api/posture/findings", dependencies=[require_roles(*READ_POSTURE)])
