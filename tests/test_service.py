@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -236,3 +237,46 @@ def test_serve_detects_on_the_stream_and_notifies_a_webhook(tmp_path: Path) -> N
         hook.server_close()
     assert process.returncode == 0, errors.decode()[-2000:]
     assert [alert["title"] for alert in received] == ["Failed logon"]
+
+
+def test_batcher_acknowledges_only_after_the_commit_returned() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from custodes.events import RawRecord
+    from custodes.serve import Batcher
+
+    calls: list[tuple[list[bytes], tuple[str, int] | None]] = []
+    release = threading.Event()
+
+    def submit(records: list[RawRecord], *, cursor: tuple[str, int] | None = None) -> Any:
+        release.wait(10)
+        calls.append(([record.data for record in records], cursor))
+        return SimpleNamespace(stored=len(records) - 1, quarantined=1)
+
+    async def scenario() -> tuple[list[int], Counters]:
+        counters = Counters()
+        batcher = Batcher(submit, counters, max_wait_secs=0)
+        running = asyncio.create_task(batcher.run())
+        first = batcher.offer("a", [RawRecord(b"1"), RawRecord(b"2")])
+        second = batcher.offer("b", [RawRecord(b"3"), RawRecord(b"4")])
+        third = await batcher.put("a", [RawRecord(b"5"), RawRecord(b"6")], cursor=("file", 6))
+        await asyncio.sleep(0.1)
+        assert not first.done()  # submit has not returned: nobody hears ok
+        release.set()
+        receipts = await asyncio.gather(first, second, third)
+        await batcher.close()
+        await running
+        batcher.shutdown()
+        return [receipt.committed for receipt in receipts], counters
+
+    committed, counters = asyncio.run(scenario())
+    assert committed == [2, 2, 2]
+    assert sorted(calls) == [
+        ([b"1", b"2"], None),
+        ([b"3", b"4"], None),
+        ([b"5", b"6"], ("file", 6)),
+    ]
+    assert counters.sources["a"].stored == 2 and counters.sources["a"].quarantined == 2
+    assert counters.sources["b"].received == 2
+    assert counters.queue_depth == 0

@@ -82,6 +82,8 @@ class Batcher:
         self.room = asyncio.Event()
         self.room.set()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custodes-commit")
+        self.flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custodes-flush")
+        self.flushing: asyncio.Future[None] | None = None
         counters.queue_max_events = queue_max_events
 
     def has_room(self, count: int) -> bool:
@@ -164,11 +166,17 @@ class Batcher:
                 await self.commit(self.take())
             if self.flush and time.monotonic() - last_flush >= self.flush_interval_secs:
                 last_flush = time.monotonic()
-                try:
-                    await loop.run_in_executor(self.executor, self.flush)
-                except Exception as error:  # a failed flush is retried on the next interval
-                    log.exception("flush failed")
-                    self.counters.last_error = f"flush: {error}"
+                if self.flushing is None or self.flushing.done():
+                    # its own thread: moving the WAL into the lake must not hold up commits
+                    self.flushing = loop.run_in_executor(self.flusher, self.flush)
+                    self.flushing.add_done_callback(self.flushed)
+
+    def flushed(self, done: asyncio.Future[None]) -> None:
+        """Note a failed flush (retried on the next interval)."""
+        error = None if done.cancelled() else done.exception()
+        if error is not None:
+            log.error("flush failed: %s", error)
+            self.counters.last_error = f"flush: {error}"
 
     async def commit(self, chunks: list[Pending]) -> None:
         """Submit one batch (one pipeline call per source) and resolve its chunks' futures."""
@@ -216,5 +224,6 @@ class Batcher:
         self.room.set()
 
     def shutdown(self) -> None:
-        """Stop the worker thread (after `run` returned)."""
+        """Stop the worker threads (after `run` returned)."""
         self.executor.shutdown(wait=True)
+        self.flusher.shutdown(wait=True)
