@@ -37,6 +37,8 @@ from custodes.demo.launch import (
 )
 from custodes.oversight import protected_counts
 
+#: The demo's own Sigma rules, for machines without SigmaHQ's.
+DEMO_RULES = Path(__file__).resolve().parent / "rules"
 #: Reference files of the demo -> the posture import route's source names.
 POSTURE_SOURCES = {
     "roster": "roster.csv",
@@ -152,14 +154,14 @@ def running_demo(settings: RunSettings, console: Console) -> Iterator[RunningDem
 
 
 def default_rules(console: Console) -> list[Path]:
-    """SigmaHQ's rules from the shared datasets, or none (said so) when they are not there."""
+    """SigmaHQ's rules from the shared datasets, else the demo's own few (said so)."""
     sigma = shared_sigma_rules()
     if sigma is None:
         console.print(
-            "[yellow]![/yellow] SigmaHQ rules not found (set CUSTODES_DATASETS or give --rules):"
-            " running without Sigma rules"
+            "[yellow]![/yellow] SigmaHQ's rules not found (set CUSTODES_DATASETS or give --rules):"
+            f" running the demo's own {len(list(DEMO_RULES.glob('*.yml')))} rule files"
         )
-        return []
+        return [DEMO_RULES]
     return [sigma]
 
 
