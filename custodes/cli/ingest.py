@@ -27,6 +27,9 @@ def ingest(
         list[Path] | None,
         typer.Option("--rules", help="Sigma rules to detect with (default: $CUSTODES_RULES)."),
     ] = None,
+    timings: Annotated[
+        bool, typer.Option("--timings", help="Print the seconds spent in each step.")
+    ] = False,
 ) -> None:
     """Read log files into the lake; a rerun resumes where a crash stopped, without duplicates."""
     missing = [str(path) for path in paths if not path.exists()]
@@ -61,6 +64,9 @@ def ingest(
             pipeline.close()
     console.print(counts_table(counts))
     print_detection_totals(pipeline.on_commit)
+    if timings:
+        steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in pipeline.seconds.items())
+        console.print(f"seconds per step (lake and ledger in a background thread): {steps}")
 
 
 def counts_table(counts: dict[str, FormatCounts]) -> Table:

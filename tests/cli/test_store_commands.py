@@ -34,10 +34,11 @@ def test_ingest_prints_counts_per_format(tmp_path: Path, data_dir: Path) -> None
     total = next(line for line in result.output.splitlines() if "total" in line)
     assert [cell.strip() for cell in total.split("│")[2:8]] == ["1", "8", "7", "1", "0", "0"]
     # The folder holds the data dir too: its own files are never read back in.
-    again = runner.invoke(app, ["ingest", "--data-dir", str(data_dir), str(tmp_path)])
+    again = runner.invoke(app, ["ingest", "--data-dir", str(data_dir), "--timings", str(tmp_path)])
     assert again.exit_code == 0
     total = next(line for line in again.output.splitlines() if "total" in line)
     assert [cell.strip() for cell in total.split("│")[2:8]] == ["0", "0", "0", "0", "0", "1"]
+    assert "seconds per step" in again.output and "normalise" in again.output
 
 
 def test_search_jsonl_with_time_range_and_filter(ingested: Path) -> None:
