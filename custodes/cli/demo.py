@@ -139,3 +139,8 @@ def run_command(
         if keep_running:
             console.print("Press Ctrl-C to stop.")
             running.wait()
+            console.print(
+                f"stopped; serve it again: custodes serve --data-dir {running.data_dir}"
+                f" --config {running.folder / 'custodes.yaml'}",
+                highlight=False,
+            )
