@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from custodes.errors import LedgerError
 from custodes.ingest.wal import write_atomically
-from custodes.ledger.encoding import ID_BYTES, id_text, leaf_hashes
+from custodes.ledger.encoding import ID_BYTES, id_text
 from custodes.ledger.journal import (
     FILES,
     HEADS,
@@ -36,6 +36,7 @@ from custodes.ledger.journal import (
     read_lines,
 )
 from custodes.ledger.keys import KeyRing
+from custodes.ledger.lakefile import FileFound, event_ids, examine
 from custodes.ledger.locate import (
     ALTERED,
     FILE_MISSING,
@@ -51,6 +52,7 @@ from custodes.ledger.signed import check_heads, check_purges
 LAKE_DIR = "lake"
 PARTITION_DAY = re.compile(r"date=(\d{4}-\d\d-\d\d)")
 UNSIGNED_GRACE_SECS = 120
+WORKERS = min(4, os.cpu_count() or 1)  # files examined at once (I/O, decoding, hashing overlap)
 Progress = Callable[[int, int], None]  # (events checked so far, events to check)
 
 
@@ -225,50 +227,58 @@ class StoreCheck:
     ) -> None:
         """Every recorded file: present (or purged), its bytes and every event as recorded."""
         known_files = self._unchanged_files() if self.incremental else 0
-        total = sum(entry.count for entry in entries if self.is_selected(entry))
+        chosen = [(n, entry) for n, entry in enumerate(entries) if self.is_selected(entry)]
+        self.report.files_skipped += len(entries) - len(chosen)
+        total = sum(entry.count for _, entry in chosen)
         done = 0
-        for number, entry in enumerate(entries):
-            if not self.is_selected(entry):
-                self.report.files_skipped += 1
-                continue
-            path = self.data_dir / entry.path
-            if not path.exists():
-                if entry.path in purged:
-                    self.report.files_purged += 1
-                else:
-                    first_id = id_text(ids[entry.first * ID_BYTES : entry.first * ID_BYTES + 16])
-                    self.faults.append(
-                        Fault(
-                            FILE_MISSING,
-                            entry.path,
-                            leaf=entry.first,
-                            event_id=first_id,
-                            detail=f"{entry.count} events (leaves {entry.first}..{entry.end - 1})",
-                        )
-                    )
-            else:
-                content = path.read_bytes()
-                is_same = hashlib.sha256(content).hexdigest() == entry.sha256
-                if number < known_files and is_same:
-                    self.report.files_skipped += 1
-                else:
-                    self.check_file(entry, content, is_same, tree, ids)
+        pending: deque[tuple[FileEntry, Future[FileFound]]] = deque()
+
+        def finish_oldest() -> None:
+            nonlocal done
+            entry, job = pending.popleft()
+            self.check_file(entry, job.result(), purged, tree, ids)
             done += entry.count
             if progress is not None:
                 progress(done, total)
 
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for number, entry in chosen:
+                may_skip = number < known_files
+                path = self.data_dir / entry.path
+                pending.append((entry, pool.submit(examine, path, entry.sha256, may_skip=may_skip)))
+                if len(pending) > WORKERS:
+                    finish_oldest()
+            while pending:
+                finish_oldest()
+
     def check_file(
-        self, entry: FileEntry, content: bytes, is_same: bool, tree: TreeLevels, ids: bytes
+        self, entry: FileEntry, found: FileFound, purged: set[str], tree: TreeLevels, ids: bytes
     ) -> None:
         """One file's events against its recorded leaves."""
-        self.report.files_checked += 1
-        try:
-            table = pq.read_table(pa.BufferReader(content))
-            actual = leaf_hashes(table)
-        except Exception as error:  # a damaged file may fail anywhere in the reader: all alike
-            self.faults.append(Fault(ALTERED, entry.path, detail=f"file unreadable: {error}"))
+        if not found.exists:
+            if entry.path in purged:
+                self.report.files_purged += 1
+                return
+            first_id = id_text(ids[entry.first * ID_BYTES : (entry.first + 1) * ID_BYTES])
+            self.faults.append(
+                Fault(
+                    FILE_MISSING,
+                    entry.path,
+                    leaf=entry.first,
+                    event_id=first_id,
+                    detail=f"{entry.count} events (leaves {entry.first}..{entry.end - 1})",
+                )
+            )
             return
-        self.report.events_checked += table.num_rows
+        if not found.is_decoded and found.error is None:
+            self.report.files_skipped += 1  # incremental: verified before, bytes unchanged
+            return
+        self.report.files_checked += 1
+        if found.error is not None:
+            self.faults.append(Fault(ALTERED, entry.path, detail=f"file unreadable: {found.error}"))
+            return
+        self.report.events_checked += found.rows
+        actual = found.leaves
         stored_end = min(entry.end, tree.size)
         recorded = tree.levels[0][entry.first * HASH_BYTES : stored_end * HASH_BYTES]
         if stored_end < entry.end:
@@ -283,7 +293,7 @@ class StoreCheck:
             )
             actual = actual[: len(recorded)]
         if actual == recorded:
-            if not is_same:
+            if not found.is_same:
                 self.faults.append(
                     Fault(
                         ALTERED,
@@ -292,11 +302,11 @@ class StoreCheck:
                     )
                 )
             return
-        event_ids = table.column("event.id").to_pylist() if "event.id" in table.column_names else []
-        event_ids += [None] * (table.num_rows - len(event_ids))
         recorded_ids = ids[entry.first * ID_BYTES : entry.end * ID_BYTES]
         self.faults.extend(
-            locate_changes(entry.path, entry.first, recorded, recorded_ids, actual, event_ids)
+            locate_changes(
+                entry.path, entry.first, recorded, recorded_ids, actual, event_ids(found)
+            )
         )
 
     def check_unknown_files(self, recorded: set[str]) -> None:
