@@ -57,6 +57,15 @@ def build_report(control: Control, *, now: datetime) -> dict[str, Any]:
     }
 
 
+def chart_data(report: dict[str, Any]) -> dict[str, Any]:
+    """What the page's chart needs: areas, runs, and each class's area and trend (no items)."""
+    return {
+        "areas": report["areas"],
+        "runs": report["runs"],
+        "classes": [{"area": item["area"], "trend": item["trend"]} for item in report["classes"]],
+    }
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (an auditor's document, printable)."""
     environment = jinja2.Environment(

@@ -229,10 +229,10 @@ def search_page(
 @router.get("/posture", dependencies=[require_roles(*SIGNED_IN)])
 def posture_page(request: Request, state: State, actor: Actor) -> HTMLResponse:
     """Posture findings per class, their trend over runs, the open items (as /api/posture)."""
-    from custodes.posture.report import build_report
+    from custodes.posture.report import build_report, chart_data
 
     data = build_report(state.control, now=datetime.now(UTC))
-    return page(request, "posture.html", actor, data=data)
+    return page(request, "posture.html", actor, data=data, chart=chart_data(data), page_items=100)
 
 
 @router.get("/sources", dependencies=[require_roles(*READ_STATUS)])
