@@ -151,6 +151,7 @@ def test_sigkill_during_ingest_then_rerun_stores_every_event_once(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     chance = random.Random(7)
     killed_mid_way = 0
+    counts_seen: list[int] = []
     for _ in range(4):
         process = subprocess.Popen(
             ingest_command(data_dir, source),
@@ -163,7 +164,10 @@ def test_sigkill_during_ingest_then_rerun_stores_every_event_once(
             if process.poll() is not None:
                 break
             time.sleep(0.02)
-        time.sleep(chance.uniform(0.1, 1.5))
+        kill_at = time.monotonic() + chance.uniform(0.1, 1.5)
+        while time.monotonic() < kill_at:  # another process reads while this one writes
+            counts_seen.append(count_events(data_dir)[0])
+            time.sleep(0.05)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed_mid_way += 1
@@ -173,4 +177,5 @@ def test_sigkill_during_ingest_then_rerun_stores_every_event_once(
     )
     assert finished.returncode == 0, finished.stderr.decode()
     assert killed_mid_way >= 2
+    assert counts_seen == sorted(counts_seen)  # readers only ever see whole files appear
     assert count_events(data_dir) == (total, total)
