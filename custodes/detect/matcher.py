@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from custodes.detect.compile import CompiledRule, Node, Test
 from custodes.detect.evaluate import FieldPlan
-from custodes.detect.mapping import Alternative, Logsource, Mapping, load_mapping
+from custodes.detect.logsources import ColumnTests, logsource_mask
+from custodes.detect.mapping import Logsource, Mapping, load_mapping
 from custodes.detect.rules import RuleInfo
 from custodes.detect.view import BatchView, Mask
 from custodes.errors import RuleError
@@ -117,6 +118,7 @@ class Matcher:
                     )
             askers = sorted({g for position, _ in tests for g in users.get(position, ())})
             self.plans.append((plan, tuple(askers)))
+        self.column_tests = ColumnTests(group.logsource.when for group in self.groups)
         costly = set().union(*(plan.costly for plan, _ in self.plans))
         for group in self.groups:
             group.costly = [frozenset(set(tests_of(c)) & costly) for c in group.conditions]
@@ -139,8 +141,8 @@ class Matcher:
         if batch.num_rows == 0:
             return []
         view = BatchView(batch)
-        memo: dict[tuple[str, tuple[str, ...]], Mask | None] = {}
-        masks = [logsource_mask(group.logsource.when, view, memo) for group in self.groups]
+        answers = self.column_tests.answer(view)
+        masks = [logsource_mask(group.logsource.when, view.rows, answers) for group in self.groups]
         present = [bool(mask.any()) for mask in masks]
         results: dict[int, Mask] = {}
         wanted_by_plan: list[Mask | None] = []
@@ -165,44 +167,6 @@ class Matcher:
             if is_present:
                 hits.extend(group.match(results, mask))
         return hits
-
-
-def logsource_mask(
-    when: tuple[Alternative, ...],
-    view: BatchView,
-    memo: dict[tuple[str, tuple[str, ...]], Mask | None],
-) -> Mask:
-    """Rows that satisfy any alternative of a logsource condition."""
-    every = np.ones(view.rows, dtype=bool)
-    mask = np.zeros(view.rows, dtype=bool)
-    for alternative in when:
-        rows = every
-        for column, accepted in alternative:
-            key = (column, accepted)
-            if key not in memo:
-                found = column_test(view, column, accepted, every)
-                memo[key] = found if found.any() else None
-            if memo[key] is None:
-                break
-            rows = rows & memo[key]
-        else:
-            mask |= rows
-    return mask
-
-
-def column_test(view: BatchView, column: str, accepted: tuple[str, ...], every: Mask) -> Mask:
-    """Rows whose column equals (case-insensitively) or starts with one accepted value."""
-    mask = np.zeros(view.rows, dtype=bool)
-    prefixes = tuple(value[:-1] for value in accepted if value.endswith("*"))
-    exact = {value for value in accepted if not value.endswith("*")}
-    rows, inverse, texts = view.lowered(column)
-    if "*" in accepted:
-        mask[rows] = True
-        return mask
-    flags = np.array([text in exact or text.startswith(prefixes) for text in texts], dtype=bool)
-    if flags.any():  # most groups' channels are absent from a batch: skip the row pass
-        mask[rows[flags[inverse]]] = True
-    return mask
 
 
 def number_tests(
