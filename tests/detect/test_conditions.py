@@ -168,3 +168,15 @@ def test_costly_tests_are_answered_when_a_rule_still_needs_them() -> None:
         sysmon(Image="C:\\x.exe", CommandLine="ab", DestinationIp="10.1.1.1"),
     )
     assert matched_rows(matcher, batch) == [1]
+
+
+def test_webserver_rules_meet_events_carrying_w3c_fields() -> None:
+    matcher = matcher_for(
+        "sel: {cs-uri-query|contains: '../../'}\ncondition: sel", logsource="{category: webserver}"
+    )
+    batch = event_batch(
+        {"event.dataset": "web.access", "cs-uri-stem": "/a", "cs-uri-query": "f=../../etc/passwd"},
+        {"event.dataset": "json", "other": "x", "cs-uri-query-like": "../../"},
+        {"event.category": "web", "cs-uri-query": "p=../../x"},
+    )
+    assert matched_rows(matcher, batch) == [0, 2]
