@@ -53,7 +53,8 @@ SELECT "@timestamp" AS ts, "event.id" AS event_id, "event.dataset" AS dataset,
        CASE WHEN "process.name" IN ('usermod', 'gpasswd', 'adduser') THEN fields['group'] END
          AS linux_group,
        CASE WHEN "device.id" IS NOT NULL THEN fields['source.geo.country_iso_code'] END
-         AS country
+         AS country,
+       CASE WHEN "process.name" = 'sudo' THEN fields['command'] END AS command
 FROM events
 WHERE "@timestamp" >= $since AND "@timestamp" <= $until
   AND date >= CAST($since AS DATE) AND date <= CAST($until AS DATE)
@@ -90,6 +91,10 @@ WHERE (dataset = 'windows.security' AND code = '4672')
    OR (dataset = 'authlog' AND program = 'sudo' AND action = 'sudo')
 """
 
+#: `usermod -aG group[,group] user` (also `-a -G`, `--append --groups`) and `gpasswd -a user group`.
+USERMOD = r"usermod\s+(?:-aG|-a\s+-G|--append\s+--groups)\s+(\S+)\s+(\S+)"
+GPASSWD = r"gpasswd\s+(?:-a|--add)\s+(\S+)\s+(\S+)"
+
 GROUP_CHANGES = f"""
 CREATE OR REPLACE TEMP TABLE group_changes AS
 WITH windows AS (
@@ -105,6 +110,20 @@ WITH windows AS (
   SELECT w.*, (SELECT min(lower(a.account)) FROM ref_accounts a
                WHERE a.display_name = w.member_cn) AS member
   FROM windows w
+), commands AS (
+  SELECT ts, event_id, host, user_name,
+    coalesce(nullif(regexp_extract(command, '{USERMOD}', 1), ''),
+             nullif(regexp_extract(command, '{GPASSWD}', 2), '')) AS groups,
+    coalesce(nullif(regexp_extract(command, '{USERMOD}', 2), ''),
+             nullif(regexp_extract(command, '{GPASSWD}', 1), '')) AS member
+  FROM window_events
+  WHERE dataset = 'authlog' AND program = 'sudo' AND action = 'sudo'
+    AND regexp_matches(command, '(usermod|gpasswd)[[:space:]]')
+), linux_commands AS (
+  SELECT ts, event_id, host, unnest(string_split(groups, ',')) AS grp,
+         {short_host("host")} AS scope,
+         {short_name("user_name")} AS actor, lower(member) AS member, NULL AS member_sid
+  FROM commands WHERE groups IS NOT NULL AND member IS NOT NULL
 ), linux AS (
   SELECT ts, event_id, host, linux_group AS grp, {short_host("host")} AS scope,
          NULL AS actor, lower(target_name) AS member, NULL AS member_sid
@@ -117,6 +136,8 @@ SELECT ts, event_id, host, grp, scope, actor, coalesce(member, member_cn) AS mem
 FROM named
 UNION ALL
 SELECT ts, event_id, host, grp, scope, actor, member, member_sid, 'linux' FROM linux
+UNION ALL
+SELECT ts, event_id, host, grp, scope, actor, member, member_sid, 'linux' FROM linux_commands
 """
 
 CHECKINS = f"""

@@ -167,3 +167,29 @@ def test_a_failed_root_login_is_not_use_of_the_shared_account(scene: Scene) -> N
         )
     (finding,) = [f for f in scene.found() if f.check == "shared_admin_account_use"]
     assert finding.details["hosts"] == ["lnx-db01"]
+
+
+def sudo_command(scene: Scene, command: str, host: str = "lnx-web01") -> None:
+    """A `sudo` line of auth.log running `command` as root."""
+    scene.event(
+        "2026-11-03T11:00:00Z",
+        "authlog",
+        process__name="sudo",
+        event__action="sudo",
+        user__name="adm_ops",
+        host__name=host,
+        fields={"command": command, "user": "root"},
+    )
+
+
+def test_group_additions_read_from_sudo_command_lines(scene: Scene) -> None:
+    sudo_command(scene, "/usr/sbin/usermod -aG wheel,docker alice")
+    sudo_command(scene, "/usr/bin/gpasswd -a bob sudo", host="lnx-db01")
+    sudo_command(scene, "/usr/sbin/usermod -aG docker carol")
+    sudo_command(scene, "/usr/bin/systemctl restart nginx")
+    found = [f for f in scene.found() if f.check == "privileged_group_change_without_approval"]
+    assert sorted(f.subject for f in found) == [
+        "alice in wheel on lnx-web01",
+        "bob in sudo on lnx-db01",
+    ]
+    assert found[0].details["changed_by"] == ["adm_ops"]
