@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from custodes.posture.schemas import SCHEMAS
 from custodes.posture.sources import (
+    ReferenceImportError,
     read_accounts,
     read_devices,
     read_group_file,
@@ -108,8 +109,6 @@ def import_reference(data_dir: Path, request: ImportRequest) -> ImportResult:
     per_host: dict[str, pa.Table] = {}
     if request.passwd or request.group:
         if not request.host:
-            from custodes.posture.sources import ReferenceImportError
-
             raise ReferenceImportError("--host", ["/etc/passwd and /etc/group need --host NAME"])
         if request.passwd:
             per_host[LINUX_ACCOUNTS] = read_passwd(request.passwd, request.host)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -202,13 +202,3 @@ def read_group_file(path: Path, host: str) -> pa.Table:
     if problems:
         raise ReferenceImportError(str(path), problems)
     return to_table("group_members", rows)
-
-
-READERS: dict[str, Callable[[Path], Any]] = {
-    "roster": read_roster,
-    "accounts": read_accounts,
-    "privileged": read_privileged,
-    "devices": read_devices,
-    "travel": read_travel,
-    "linux_groups": read_linux_groups,
-}
