@@ -123,7 +123,9 @@ def run_command(
     port: Annotated[int, typer.Option(help="HTTP port on 127.0.0.1 (API, web UI, ingest).")] = 8080,
     rules: Annotated[
         list[Path] | None,
-        typer.Option("--rules", help="Sigma rule folder or file (default: SigmaHQ's, if found)."),
+        typer.Option(
+            "--rules", exists=True, help="Sigma rule folder or file (default: SigmaHQ's, if found)."
+        ),
     ] = None,
     keep_running: Annotated[
         bool, typer.Option("--keep-running/--exit", help="Serve until Ctrl-C, or stop at once.")

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from custodes.cli.main import app
 from custodes.config import Settings
-from custodes.demo.launch import CLI_COMMAND
+from custodes.demo.launch import CLI_COMMAND, DemoError, ServiceProcess
 from custodes.demo.truth import (
     SIGMA_COMSVCS_DUMP,
     SIGMA_GLOBAL_GROUP_ADD,
@@ -225,3 +225,12 @@ if __name__ == "__main__":  # the README's picture: python -m tests.demo.test_ru
     analyst = next(user for user in credentials["users"] if user["name"] == "analyst")
     with serving_web(demo_data) as web_url:
         screenshot_overview(web_url, analyst["password"], picture)
+
+
+def test_a_service_that_cannot_start_is_reported_with_its_error(tmp_path: Path) -> None:
+    config = tmp_path / "custodes.yaml"
+    config.write_text("http: {listen: '127.0.0.1:1'}\nbogus: 1\n")
+    service = ServiceProcess(tmp_path / "data", config, environment={})
+    with pytest.raises(DemoError, match="bogus: unknown key"):
+        service.wait_ready(timeout_secs=120)
+    assert service.stop() == 2
