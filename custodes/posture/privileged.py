@@ -23,7 +23,10 @@ def privileged_group_list(settings: PostureSettings) -> str:
 
 
 def account_not_approved(settings: PostureSettings) -> str:
-    """Members of privileged groups (directory or Linux) missing from the approved list."""
+    """Members of privileged groups (directory or Linux) without an approval for that group.
+
+    An approval with no `groups` covers every privileged group; one with groups covers those.
+    """
     windows_groups = privileged_group_list(settings)
     linux_groups = sql_names(settings.linux_privileged_groups)
     shared = sql_names(settings.shared_admin_accounts)
@@ -37,18 +40,24 @@ WITH members AS (
   SELECT m.account, m."group", m.host FROM ref_group_members m
   WHERE list_contains({linux_groups}, lower(m."group"))
 ), approved AS (
-  SELECT DISTINCT lower(account) AS account FROM ref_approved_accounts
+  SELECT lower(account) AS account, list_transform(groups, lambda g: lower(g)) AS groups
+  FROM ref_approved_accounts
   WHERE expires_at IS NULL OR expires_at > $now
+), unapproved AS (
+  SELECT m.* FROM members m
+  WHERE NOT EXISTS (
+    SELECT 1 FROM approved p
+    WHERE p.account = lower(m.account)
+      AND (len(coalesce(p.groups, [])) = 0 OR list_contains(p.groups, lower(m.grp))))
 )
 SELECT m.account AS subject, m.account, min(a.employee_id) AS employee_id,
        NULL AS host, NULL AS device_id,
        json_object('memberships', list_sort(list_distinct(list(m.grp || ' on ' || m.scope))))
          AS details,
        NULL::TIMESTAMPTZ AS first_at, NULL::TIMESTAMPTZ AS last_at, []::VARCHAR[] AS event_ids
-FROM members m
+FROM unapproved m
 LEFT JOIN ref_accounts a ON lower(a.account) = lower(m.account) AND a.source = 'directory'
-WHERE lower(m.account) NOT IN (SELECT account FROM approved)
-  AND NOT list_contains({shared}, lower(m.account))
+WHERE NOT list_contains({shared}, lower(m.account))
 GROUP BY m.account
 """
 

@@ -193,3 +193,15 @@ def test_group_additions_read_from_sudo_command_lines(scene: Scene) -> None:
         "bob in sudo on lnx-db01",
     ]
     assert found[0].details["changed_by"] == ["adm_ops"]
+
+
+def test_an_approval_covers_only_its_groups(scene: Scene) -> None:
+    admin(scene, "adm_dom", "E1")
+    scene.approved[-1]["groups"] = ["Domain Admins", "sudo"]
+    scene.accounts[-1]["groups"] = ["Domain Admins", "Enterprise Admins"]
+    admin(scene, "adm_ok", "E2")
+    scene.approved[-1]["groups"] = ["Domain Admins"]
+    found = [f for f in scene.found() if f.check == "privileged_account_not_approved"]
+    assert [(f.subject, f.details["memberships"]) for f in found] == [
+        ("adm_dom", ["Enterprise Admins on directory"])
+    ]
