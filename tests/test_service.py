@@ -280,3 +280,31 @@ def test_batcher_acknowledges_only_after_the_commit_returned() -> None:
     assert counters.sources["a"].stored == 2 and counters.sources["a"].quarantined == 2
     assert counters.sources["b"].received == 2
     assert counters.queue_depth == 0
+
+
+def test_source_counters_reach_metrics(data_dir: Path) -> None:
+    import httpx
+
+    from custodes.store.control import open_control
+    from custodes.store.users import create_token
+
+    sources = {"tcp": {"type": "syslog", "listen": "tcp:127.0.0.1:0"}}
+    with RunningService(data_dir, {"sources": sources}, http=True) as running:
+        with socket.create_connection(("127.0.0.1", running.port("tcp"))) as sender:
+            sender.sendall(
+                b"<13>Jan  2 03:04:05 host app: one\n<13>Jan  2 03:04:05 host app: two\n"
+            )
+            sender.shutdown(socket.SHUT_WR)
+            with sender.makefile("rb") as answer:
+                assert answer.read() == b"ok 2\n"
+        httpx.post(f"{running.url}/ingest", content=b'{"a": 1}\n', headers=running.headers)
+        control = open_control(data_dir)
+        analyst, _ = create_token(control, "analyst")
+        control.close()
+        metrics = httpx.get(
+            f"{running.url}/metrics", headers={"Authorization": f"Bearer {analyst}"}
+        ).text
+    assert 'custodes_events_received_total{source="tcp"} 2.0' in metrics
+    assert 'custodes_events_received_total{source="http"} 1.0' in metrics
+    assert 'custodes_queue_depth{queue="intake"} 0.0' in metrics
+    assert "custodes_ack_latency_seconds_count 3.0" in metrics
