@@ -9,7 +9,7 @@ are answered with a per-item error and nothing else happens.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -35,13 +35,35 @@ class BulkItem(NamedTuple):
     error: str | None = None
 
 
+@dataclass
+class BulkRequest:
+    """A parsed bulk body: per item its (action, index) and its record (None when refused)."""
+
+    kinds: list[tuple[str, str]]
+    records: list[RawRecord | None]
+
+    @property
+    def items(self) -> list[BulkItem]:
+        """The items one by one (for reading; the hot path uses the two lists)."""
+        return [
+            BulkItem(action, index, record, None if record else refusal(action))
+            for (action, index), record in zip(self.kinds, self.records, strict=True)
+        ]
+
+
+def refusal(action: str) -> str:
+    """Why an action is refused."""
+    return f"custodes is append-only: {action} is not supported"
+
+
 def parse_bulk(
     body: bytes, *, default_index: str | None = None, source: str = "bulk"
-) -> list[BulkItem]:
+) -> BulkRequest:
     """The actions of a bulk body; a malformed action line makes the whole body a `BadBody`."""
     lines = split_lines(body)
     now = datetime.now(UTC)
-    items: list[BulkItem] = []
+    kinds: list[tuple[str, str]] = []
+    records: list[RawRecord | None] = []
     actions: dict[bytes, tuple[str, str]] = {}  # shippers repeat the same action line
     position = 0
     count = len(lines)
@@ -50,18 +72,17 @@ def parse_bulk(
         known = actions.get(line)
         if known is None:
             known = actions[line] = read_action(line, position, default_index)
-        action, index = known
+        kinds.append(known)
+        action = known[0]
         if action in WRITE_ACTIONS:
             if position + 1 >= count:
                 raise BadBody(f"bulk line {position + 1}: {action} action without a document")
-            record = RawRecord(lines[position + 1], source=source, received_at=now)
-            items.append(BulkItem(action, index, record))
+            records.append(RawRecord(lines[position + 1], source=source, received_at=now))
             position += 2
         else:
-            reason = f"custodes is append-only: {action} is not supported"
-            items.append(BulkItem(action, index, None, reason))
+            records.append(None)
             position += 1 if action == "delete" else 2
-    return items
+    return BulkRequest(kinds, records)
 
 
 def read_action(line: bytes, position: int, default_index: str | None) -> tuple[str, str]:
@@ -80,38 +101,30 @@ def read_action(line: bytes, position: int, default_index: str | None) -> tuple[
     return action, str(meta.get("_index") or default_index or "")
 
 
-def records_of(items: Sequence[BulkItem]) -> list[RawRecord]:
+def records_of(request: BulkRequest) -> list[RawRecord]:
     """The records to commit, in request order."""
-    return [item.record for item in items if item.record is not None]
+    return [record for record in request.records if record is not None]
 
 
-def bulk_response(items: Sequence[BulkItem], took_ms: int) -> bytes:
+def bulk_response(request: BulkRequest, took_ms: int) -> bytes:
     """The answer Elasticsearch gives: per-item status (201 created, 400 refused)."""
     answers: list[bytes] = []
     created: dict[tuple[str, str], bytes] = {}
     has_errors = False
-    for item in items:
-        if item.record is not None:
-            key = (item.action, item.index_name)
-            prefix = created.get(key)
+    for kind, record in zip(request.kinds, request.records, strict=True):
+        if record is not None:
+            prefix = created.get(kind)
             if prefix is None:
-                prefix = created[key] = b'{"%s":{"_index":%s,"_id":"' % (
-                    item.action.encode(),
-                    orjson.dumps(item.index_name),
+                prefix = created[kind] = b'{"%s":{"_index":%s,"_id":"' % (
+                    kind[0].encode(),
+                    orjson.dumps(kind[1]),
                 )
-            answers.append(prefix + item.record.id.encode() + CREATED_SUFFIX)
+            answers.append(prefix + record.id.encode() + CREATED_SUFFIX)
         else:
             has_errors = True
+            error = {"type": "illegal_argument_exception", "reason": refusal(kind[0])}
             answers.append(
-                orjson.dumps(
-                    {
-                        item.action: {
-                            "_index": item.index_name,
-                            "status": 400,
-                            "error": {"type": "illegal_argument_exception", "reason": item.error},
-                        }
-                    }
-                )
+                orjson.dumps({kind[0]: {"_index": kind[1], "status": 400, "error": error}})
             )
     head = b'{"took":%d,"errors":%s,"items":[' % (took_ms, b"true" if has_errors else b"false")
     return head + b",".join(answers) + b"]}"

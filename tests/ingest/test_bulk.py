@@ -32,15 +32,17 @@ def test_parse_bulk_pairs_actions_with_documents_and_refuses_deletes() -> None:
         b'{"index": {"_index": "a"}}\n{"m": 1}\n{"delete": {"_id": "x"}}\n'
         b'{"create": {}}\n{"m": 2}\n{"update": {"_id": "y"}}\n{"doc": {}}\n'
     )
-    items = parse_bulk(body, default_index="fallback")
+    parsed = parse_bulk(body, default_index="fallback")
+    items = parsed.items
     assert [(item.action, item.index_name) for item in items] == [
         ("index", "a"),
         ("delete", "fallback"),
         ("create", "fallback"),
         ("update", "fallback"),
     ]
-    assert [record.data for record in records_of(items)] == [b'{"m": 1}', b'{"m": 2}']
-    answer = orjson.loads(bulk_response(items, took_ms=3))
+    assert [record.data for record in records_of(parsed)] == [b'{"m": 1}', b'{"m": 2}']
+    assert [item.error is None for item in items] == [True, False, True, False]
+    answer = orjson.loads(bulk_response(parsed, took_ms=3))
     assert answer["errors"] is True
     assert [next(iter(item.values()))["status"] for item in answer["items"]] == [201, 400, 201, 400]
 

@@ -82,13 +82,13 @@ async def ingest_ndjson(
 async def ingest_bulk(request: Request, intake: Intake, index: str | None) -> Response:
     """Elasticsearch `_bulk`: one item per action, each 201 once committed."""
     started = time.monotonic()
-    items = parse_bulk(await read_body(request), default_index=index, source="bulk")
-    records = records_of(items)
+    parsed = parse_bulk(await read_body(request), default_index=index, source="bulk")
+    records = records_of(parsed)
     if records:
         await intake.offer("bulk", records)
     took_ms = int((time.monotonic() - started) * 1000)
     return Response(
-        bulk_response(items, took_ms), media_type="application/json", headers=PRODUCT_HEADERS
+        bulk_response(parsed, took_ms), media_type="application/json", headers=PRODUCT_HEADERS
     )
 
 
