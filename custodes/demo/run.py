@@ -210,11 +210,13 @@ def run_posture(admin: httpx.Client, reference: Path) -> dict[str, Any]:
 
 
 def summary_lines(demo: RunningDemo) -> list[str]:
-    """What the demo prints last: where to go, who may sign in, and how to stop."""
+    """What the demo prints last: where to go, how to send more, who may sign in."""
+    host, port = syslog_address(demo.listening)
     lines = [
         f"Custodes is running at [bold]{demo.url}/?hours=168[/bold] (overview of the last 7 days)",
-        f"syslog TCP input: {demo.listening.get('syslog', '')}; data: {demo.data_dir};"
-        f" service log: {demo.folder / 'serve.log'}",
+        f"data: {demo.data_dir}; service log: {demo.folder / 'serve.log'}",
+        f"send more: logger --tcp --octet-count --server {host} --port {port} 'a message';"
+        f" POST {demo.url}/ingest or /_bulk with the ingest token in demo/credentials.json",
         f"rules: {', '.join(str(path) for path in demo.rules) or 'none'}",
     ]
     if demo.protected_channels:
