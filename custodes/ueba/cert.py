@@ -183,9 +183,7 @@ def labelled_days(
             "CREATE TEMP TABLE rows AS SELECT DISTINCT entity, CAST(stamp AS DATE) AS day,"
             " hour(stamp) AS hour, stamp, kind, pc FROM raw"
         )
-        long = connection.sql(
-            f"SELECT * FROM ({FEATURES_SQL}) WHERE value <> 0"
-        ).fetch_arrow_table()
+        long = connection.sql(f"SELECT * FROM ({FEATURES_SQL}) WHERE value <> 0").to_arrow_table()
     finally:
         connection.close()
     copy_peers = {copy: peers.get(user, "unknown") for copy, (user, _) in labelled.items()}

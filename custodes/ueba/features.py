@@ -46,19 +46,19 @@ SELECT
     lower("destination.domain") AS domain,
     lower("process.name") AS process,
     coalesce(fields['source.geo.country_iso_code'], fields['cs2']) AS country,
-    (dataset = 'windows.security' AND "event.code" IN ('4624', '4648'))
+    coalesce((dataset = 'windows.security' AND "event.code" IN ('4624', '4648'))
         OR (dataset = 'authlog' AND "event.action" = 'ssh_login')
-        OR ("event.action" = 'login' AND "event.outcome" = 'success') AS is_logon,
-    ("event.code" IN {failure_codes})
+        OR ("event.action" = 'login' AND "event.outcome" = 'success'), false) AS is_logon,
+    coalesce(("event.code" IN {failure_codes})
         OR ("event.code" = '4776' AND "event.outcome" = 'failure')
         OR (dataset = 'authlog' AND "event.outcome" = 'failure')
-        OR ("event.action" = 'login' AND "event.outcome" = 'failure') AS is_failure,
-    ("event.code" IN {privileged_codes}) OR (dataset = 'authlog'
-        AND "event.action" IN {privileged_actions}) AS is_privileged,
-    "event.action" = 'login' AS is_remote_access,
-    dataset = 'cef' AND "url.original" IS NOT NULL AS is_web,
-    "event.action" = 'checkin' AS is_checkin,
-    "event.code" IN ('1', '4688') AND process IS NOT NULL AS is_process
+        OR ("event.action" = 'login' AND "event.outcome" = 'failure'), false) AS is_failure,
+    coalesce(("event.code" IN {privileged_codes}) OR (dataset = 'authlog'
+        AND "event.action" IN {privileged_actions}), false) AS is_privileged,
+    coalesce("event.action" = 'login', false) AS is_remote_access,
+    coalesce(dataset = 'cef' AND "url.original" IS NOT NULL, false) AS is_web,
+    coalesce("event.action" = 'checkin', false) AS is_checkin,
+    coalesce("event.code" IN ('1', '4688') AND process IS NOT NULL, false) AS is_process
 FROM events
 WHERE "user.name" IS NOT NULL AND date <= $until AND date >= $since
 """
@@ -202,7 +202,7 @@ def compute_features(
     try:
         load_base(connection, since, until)
         union = " UNION ALL ".join(f"({query})" for query in feature_queries())
-        long = connection.sql(f"SELECT * FROM ({union}) WHERE value <> 0").fetch_arrow_table()
+        long = connection.sql(f"SELECT * FROM ({union}) WHERE value <> 0").to_arrow_table()
     finally:
         connection.close()
     return FeatureTable.from_long(long, peer_groups(data_dir))

@@ -66,7 +66,7 @@ def load_lanl(root: Path) -> LabelledDays:
             " WHERE su NOT LIKE '%$@%' AND su NOT LIKE 'ANONYMOUS%'"
         )
         long = connection.sql(f"SELECT * FROM ({FEATURES_SQL}) WHERE value <> 0")
-        table = FeatureTable.from_long(long.fetch_arrow_table())
+        table = FeatureTable.from_long(long.to_arrow_table())
         red = connection.sql(
             "SELECT DISTINCT lower(split_part(u, '@', 1)),"
             " DATE '2015-01-01' + CAST(t // 86400 AS INTEGER)"
