@@ -1,71 +1,81 @@
-"""The one door through which the API and the web UI read event data.
+"""The API's and web UI's way through the one door (`custodes.oversight.access.Door`).
 
-Every route and page that shows events calls `read_events`, and nothing else touches the lake
-for a person. The oversight stage will replace the body of this function with
-`custodes.oversight.access` (declared purpose, pseudonyms by default, access ledger); the
-signature already carries what it needs: who is asking and why.
+Every route and page that shows events or alerts calls these; nothing here reads the lake.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 
-from custodes.events import EVENT_SCHEMA
-from custodes.store import search
+from custodes.api.deps import AppState
+from custodes.oversight import Door, EventQuery
+from custodes.oversight.access import DEFAULT_PURPOSE, MAX_ROWS
 from custodes.store.users import User
 
-DEFAULT_PURPOSE = "security-monitoring"
-MAX_ROWS = 10_000
+CASE_PURPOSE = "investigation"
+
+__all__ = ["DEFAULT_PURPOSE", "MAX_ROWS", "door", "events_to_rows", "read_alerts", "read_events"]
+
+
+def door(state: AppState) -> Door:
+    """The app's door (one per app, made on first use)."""
+    found = state.extras.get("door")
+    if found is None:
+        found = state.extras["door"] = Door(state.data_dir, state.control)
+    assert isinstance(found, Door)
+    return found
+
+
+def chosen_purpose(purpose: str | None, case_id: str | None) -> str:
+    """The declared purpose, else `investigation` with a case and monitoring without."""
+    if purpose:
+        return purpose
+    return CASE_PURPOSE if case_id else DEFAULT_PURPOSE
 
 
 def read_events(
-    data_dir: Path,
+    state: AppState,
     actor: User,
     *,
-    purpose: str = DEFAULT_PURPOSE,
+    purpose: str | None = None,
+    case_id: str | None = None,
     since: datetime | str | None = None,
     until: datetime | str | None = None,
     where: str | None = None,
     limit: int = 100,
-) -> pa.Table:
-    """Events an actor may read for a purpose (today: all of them; see the module docstring)."""
-    del actor, purpose  # recorded and enforced by oversight.access once it lands
-    return search(data_dir, since=since, until=until, where=where, limit=min(limit, MAX_ROWS))
-
-
-def read_events_by_id(
-    data_dir: Path,
-    actor: User,
-    event_ids: Sequence[str],
-    *,
-    purpose: str = DEFAULT_PURPOSE,
+    event_ids: Sequence[str] = (),
     around: tuple[datetime, datetime] | None = None,
-    limit: int = 200,
+    kind: str = "search",
 ) -> pa.Table:
-    """The events with these ids (an alert's evidence), through the same door as `read_events`.
-
-    `around` (first and last seen) bounds the scan to the days that can hold them.
-    """
-    ids = list(dict.fromkeys(event_ids))[:limit]
-    if not ids:
-        return EVENT_SCHEMA.empty_table()
-    quoted = ", ".join("'" + event_id.replace("'", "''") + "'" for event_id in ids)
-    since = until = None
-    if around is not None:
-        since, until = around[0] - timedelta(days=1), around[1] + timedelta(days=1)
-    return read_events(
-        data_dir,
-        actor,
-        purpose=purpose,
+    """Events through the door (masked unless granted; recorded)."""
+    query = EventQuery(
         since=since,
         until=until,
-        where=f"event.id in ({quoted})",
-        limit=len(ids),
+        where=where,
+        limit=min(limit, MAX_ROWS),
+        event_ids=tuple(event_ids),
+        around=around,
+        kind=kind,
+    )
+    return door(state).read(actor, chosen_purpose(purpose, case_id), query, case_id or None).table
+
+
+def read_alerts(
+    state: AppState,
+    actor: User,
+    alerts: list[dict[str, Any]],
+    *,
+    purpose: str | None = None,
+    case_id: str | None = None,
+    query: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Alert dicts through the door (people masked unless granted; recorded)."""
+    return door(state).read_alerts(
+        actor, chosen_purpose(purpose, case_id), alerts, case_id or None, query=query
     )
 
 

@@ -21,6 +21,7 @@ from custodes.api.routes import (
     events,
     health,
     ingest,
+    oversight,
     overview,
     posture,
     sources,
@@ -90,7 +91,7 @@ def create_app(
     )
     app.state.custodes = state
     install_error_handler(app)
-    for module in (health, events, alerts, overview, sources, users, ingest, posture):
+    for module in (health, events, alerts, overview, sources, users, ingest, posture, oversight):
         app.include_router(module.router)
     add_docs(app)
     from custodes.web.routes import install_web  # the pages share this app and its state

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from custodes.api.access import events_to_rows, read_events, read_events_by_id
+from custodes.api.access import events_to_rows, read_alerts, read_events
 from custodes.api.deps import AppState
 from custodes.detect.rules import RuleInfo, RuleSet, load_rules
 from custodes.store import connect, stats
@@ -91,11 +91,15 @@ def event_search(
     until: str | None = None,
     where: str | None = None,
     limit: int = 100,
+    purpose: str | None = None,
+    case_id: str | None = None,
 ) -> dict[str, Any]:
     """A search over the lake, through the one door."""
     table = read_events(
-        state.data_dir,
+        state,
         actor,
+        purpose=purpose,
+        case_id=case_id,
         since=since or None,
         until=until or None,
         where=where or None,
@@ -179,14 +183,18 @@ def rules(state: AppState) -> dict[str, Any]:
 
 def alert_list(
     state: AppState,
+    actor: User,
     *,
     min_level: str | None = None,
     status: str | None = None,
     rule_id: str | None = None,
     hours: int | None = None,
     limit: int = 500,
+    purpose: str | None = None,
+    case_id: str | None = None,
 ) -> dict[str, Any]:
-    """Alerts, most recently seen first, filtered by level, status, rule and age."""
+    """Alerts, most recently seen first, filtered by level, status, rule and age (people
+    masked by the one door)."""
     since = datetime.now(UTC) - timedelta(hours=hours) if hours else None
     found = list_alerts(
         state.control,
@@ -196,11 +204,16 @@ def alert_list(
         since=since,
         limit=limit,
     )
-    return {
-        "filters": {"min_level": min_level, "status": status, "rule_id": rule_id, "hours": hours},
-        "count": len(found),
-        "alerts": [alert.to_dict() for alert in found],
-    }
+    filters = {"min_level": min_level, "status": status, "rule_id": rule_id, "hours": hours}
+    alerts = read_alerts(
+        state,
+        actor,
+        [alert.to_dict() for alert in found],
+        purpose=purpose,
+        case_id=case_id,
+        query={key: value for key, value in filters.items() if value},
+    )
+    return {"filters": filters, "count": len(found), "alerts": alerts}
 
 
 def attack_tags(tags: list[str]) -> list[dict[str, str]]:
@@ -217,18 +230,32 @@ def attack_tags(tags: list[str]) -> list[dict[str, str]]:
     return found
 
 
-def alert_detail(state: AppState, actor: User, alert_id: int) -> dict[str, Any]:
+def alert_detail(
+    state: AppState,
+    actor: User,
+    alert_id: int,
+    *,
+    purpose: str | None = None,
+    case_id: str | None = None,
+) -> dict[str, Any]:
     """One alert with its rule, ATT&CK tags and matched events (read through the one door)."""
     alert = get_alert(state.control, alert_id)
-    events = read_events_by_id(
-        state.data_dir,
+    events = read_events(
+        state,
         actor,
-        alert.event_ids,
+        purpose=purpose,
+        case_id=case_id,
+        event_ids=alert.event_ids,
         around=(alert.first_seen_at, alert.last_seen_at),
+        limit=200,
+        kind="alert",
+    )
+    (shown,) = read_alerts(
+        state, actor, [alert.to_dict()], purpose=purpose, case_id=case_id, query={"id": alert_id}
     )
     rule = next((item for item in rules(state)["rules"] if item["id"] == alert.rule_id), None)
     return {
-        "alert": alert.to_dict(),
+        "alert": shown,
         "rule": rule,
         "attack": attack_tags(list(alert.tags)),
         "events": events_to_rows(events),

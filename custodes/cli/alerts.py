@@ -16,7 +16,9 @@ from rich.table import Table
 
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
-from custodes.store.alerts import StoredAlert, get_alert, list_alerts, set_alert_status
+from custodes.cli.oversight import ActorName, CaseId, Purpose, cli_actor, purpose_for
+from custodes.oversight import Door
+from custodes.store.alerts import get_alert, list_alerts, set_alert_status
 from custodes.store.control import open_control
 from custodes.store.query import parse_time
 from custodes.store.suppressions import (
@@ -71,23 +73,23 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def print_alerts(alerts: Sequence[StoredAlert], format: OutputFormat) -> None:
-    """Alerts as a table or JSON lines."""
+def print_alerts(alerts: Sequence[dict[str, Any]], format: OutputFormat) -> None:
+    """Alerts (as the one door shows them) as a table or JSON lines."""
     if format is OutputFormat.jsonl:
         for alert in alerts:
-            typer.echo(orjson.dumps(alert.to_dict()).decode())
+            typer.echo(orjson.dumps(alert).decode())
         return
     table = Table("id", "level", "status", "title", "host", "user", "count", "last seen")
     for alert in alerts:
         table.add_row(
-            str(alert.id),
-            f"[{LEVEL_STYLES.get(alert.level, '')}]{alert.level}[/]",
-            alert.status,
-            alert.title,
-            alert.host_name or "",
-            alert.user_name or "",
-            str(alert.count),
-            alert.last_seen_at.isoformat(timespec="seconds"),
+            str(alert["id"]),
+            f"[{LEVEL_STYLES.get(alert['level'], '')}]{alert['level']}[/]",
+            alert["status"],
+            alert["title"],
+            alert["host_name"] or "",
+            alert["user_name"] or "",
+            str(alert["count"]),
+            alert["last_seen_at"][:19],
         )
     console.print(table)
     console.print(f"{len(alerts)} alerts")
@@ -106,8 +108,11 @@ def list_command(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),
+    actor: ActorName = None,
+    purpose: Purpose = None,
+    case: CaseId = None,
 ) -> None:
-    """List alerts, most recently seen first."""
+    """List alerts, most recently seen first (people pseudonymised unless granted)."""
     with user_errors(), open_control(data_dir) as control:
         alerts = list_alerts(
             control,
@@ -117,7 +122,13 @@ def list_command(
             since=parse_time(since) if since else None,
             limit=limit,
         )
-    print_alerts(alerts, format)
+        shown = Door(data_dir, control).read_alerts(
+            cli_actor(control, actor),
+            purpose_for(purpose, case),
+            [alert.to_dict() for alert in alerts],
+            case,
+        )
+    print_alerts(shown, format)
 
 
 @alerts_app.command("show")
@@ -127,15 +138,20 @@ def show_command(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),
+    actor: ActorName = None,
+    purpose: Purpose = None,
+    case: CaseId = None,
 ) -> None:
     """Show one alert with everything it holds, including every event id."""
     with user_errors(), open_control(data_dir) as control:
         alert = get_alert(control, alert_id)
+        (shown,) = Door(data_dir, control).read_alerts(
+            cli_actor(control, actor), purpose_for(purpose, case), [alert.to_dict()], case
+        )
     if format is OutputFormat.jsonl:
-        typer.echo(orjson.dumps(alert.to_dict()).decode())
+        typer.echo(orjson.dumps(shown).decode())
         return
     table = Table("field", "value", show_header=False)
-    shown: dict[str, Any] = alert.to_dict()
     event_ids = shown.pop("event_ids")
     for name, value in shown.items():
         text = value if isinstance(value, str) else orjson.dumps(value).decode()

@@ -12,8 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, user_errors
+from custodes.cli.oversight import ActorName, CaseId, Purpose, cli_actor, purpose_for
 from custodes.ledger import Ledger, export_evidence, verify_store
-from custodes.store import parse_time
+from custodes.oversight import Door, EventQuery, verify_access_log
+from custodes.oversight.access import fetch
+from custodes.store import open_control, parse_time
 
 ledger_app = typer.Typer(help="Manage the evidence ledger's signing keys.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
@@ -52,6 +55,11 @@ def verify(
                 progress.update(task, completed=done, total=total)
 
             report = verify_store(data_dir, since=start, incremental=incremental, progress=advance)
+        access_faults = verify_access(data_dir)
+    if access_faults:
+        typer.echo(json.dumps({"access_ledger_faults": access_faults}, indent=2))
+        console.print(f"[red]{len(access_faults)} access-ledger fault(s)[/red]", highlight=False)
+        raise typer.Exit(1)
     if as_json or not report.is_intact:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     if not report.is_intact:
@@ -63,6 +71,14 @@ def verify(
         f"{report.heads} signed heads, tree size {report.tree_size}",
         highlight=False,
     )
+
+
+def verify_access(data_dir: Path) -> list[str]:
+    """Faults in the access ledger (none when there is no control database yet)."""
+    if not (data_dir / "control.db").exists():
+        return []
+    with open_control(data_dir) as control:
+        return verify_access_log(control, data_dir)
 
 
 @app.command("export-evidence")
@@ -78,11 +94,27 @@ def export_evidence_command(
     limit: Annotated[int, typer.Option(min=1, help="At most this many events for --where.")] = (
         10_000
     ),
+    actor: ActorName = None,
+    purpose: Purpose = None,
+    case: CaseId = None,
 ) -> None:
-    """Write the events, their inclusion proofs, the signed head and its public key to a zip."""
+    """Write the events, their inclusion proofs, the signed head and its public key to a zip.
+
+    The package holds events as stored, so the one door allows it only for a case whose every
+    person the actor holds a reveal grant for; the export is recorded in the access ledger.
+    """
     if not event_id and where is None:
         fail("give --event-id or --where")
-    with user_errors():
+    with user_errors(), open_control(data_dir) as control:
+        query = EventQuery(event_ids=tuple(event_id or ()), where=where, limit=limit, kind="export")
+        table = fetch(data_dir, query)
+        Door(data_dir, control).authorise_export(
+            cli_actor(control, actor),
+            purpose_for(purpose, case),
+            case,
+            table,
+            query=query.to_dict(),
+        )
         summary = export_evidence(data_dir, out, event_ids=event_id or [], where=where, limit=limit)
     console.print(
         f"[green]wrote[/green] {summary.path}: {summary.events} events proved in tree "

@@ -24,6 +24,7 @@ def register_commands() -> None:
     from custodes.cli import users  # noqa: F401
     from custodes.cli import notify  # noqa: F401
     from custodes.cli import posture  # noqa: F401
+    from custodes.cli import oversight  # noqa: F401
     from custodes.cli import ueba  # noqa: F401
 
 

@@ -15,7 +15,9 @@ from rich.table import Table
 
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, output, user_errors
-from custodes.store import search as search_lake
+from custodes.cli.oversight import ActorName, CaseId, Purpose, cli_actor, purpose_for
+from custodes.oversight import Door, EventQuery
+from custodes.store import open_control
 from custodes.store import stats as lake_stats
 
 TABLE_COLUMNS = ["@timestamp", "event.dataset", "event.code", "host.name", "user.name", "message"]
@@ -51,8 +53,11 @@ def search(
             help="Comma-separated columns or source fields to show, e.g. host.name,Image."
         ),
     ] = None,
+    actor: ActorName = None,
+    purpose: Purpose = None,
+    case: CaseId = None,
 ) -> None:
-    """Find events in the lake, newest first."""
+    """Find events in the lake, newest first (through the one door: people pseudonymised)."""
     if not data_dir.is_dir():
         fail(f"no data directory at {data_dir}: run `custodes ingest` first or pass --data-dir")
     columns = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
@@ -60,9 +65,12 @@ def search(
         fail("--fields names no field")
     if columns is None and format is OutputFormat.table:
         columns = TABLE_COLUMNS
-    with user_errors():
-        table = search_lake(
-            data_dir, since=since, until=until, where=where, limit=limit, columns=columns
+    with user_errors(), open_control(data_dir) as control:
+        query = EventQuery(since=since, until=until, where=where, limit=limit, columns=columns)
+        table = (
+            Door(data_dir, control)
+            .read(cli_actor(control, actor), purpose_for(purpose, case), query, case)
+            .table
         )
     if format is OutputFormat.jsonl:
         write_jsonl(table)

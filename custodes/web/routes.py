@@ -44,6 +44,8 @@ NAV: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/sources", "Sources", READ_STATUS),
     ("/rules", "Rules", READ_RULES),
     ("/posture", "Posture", SIGNED_IN),
+    ("/reveals", "Reveals", READ_EVENTS),
+    ("/oversight", "Oversight", (Role.OVERSIGHT,)),
 )
 
 
@@ -163,16 +165,29 @@ def alerts_page(
     status: str = "",
     rule_id: str = "",
     hours: Annotated[int | None, Query(ge=1)] = None,
+    purpose: str = "",
+    case: str = "",
 ) -> HTMLResponse:
     """Alerts with filters."""
-    data = views.alert_list(state, min_level=min_level, status=status, rule_id=rule_id, hours=hours)
+    data = views.alert_list(
+        state,
+        actor,
+        min_level=min_level,
+        status=status,
+        rule_id=rule_id,
+        hours=hours,
+        purpose=purpose or None,
+        case_id=case or None,
+    )
     return page(request, "alerts.html", actor, data=data, levels=views.LEVELS)
 
 
 @router.get("/alerts/{alert_id}", dependencies=[require_roles(*READ_ALERTS)])
-def alert_page(request: Request, state: State, actor: Actor, alert_id: int) -> HTMLResponse:
+def alert_page(
+    request: Request, state: State, actor: Actor, alert_id: int, purpose: str = "", case: str = ""
+) -> HTMLResponse:
     """One alert: rule, ATT&CK tags, matched events, and what an analyst can do with it."""
-    data = views.alert_detail(state, actor, alert_id)
+    data = views.alert_detail(state, actor, alert_id, purpose=purpose or None, case_id=case or None)
     can_work = actor.role in WORK_ALERTS
     return page(request, "alert.html", actor, data=data, can_work=can_work)
 
@@ -212,14 +227,23 @@ def search_page(
     until: str = "",
     where: str = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    purpose: str = "",
+    case: str = "",
 ) -> HTMLResponse:
     """Search events; a malformed filter is shown on the page, not as an error page."""
-    form = {"since": since, "until": until, "where": where, "limit": limit}
+    form = {"since": since, "until": until, "where": where, "limit": limit, "case": case}
     data, error = None, None
     if "since" in request.query_params:
         try:
             data = views.event_search(
-                state, actor, since=since, until=until, where=where, limit=limit
+                state,
+                actor,
+                since=since,
+                until=until,
+                where=where,
+                limit=limit,
+                purpose=purpose or None,
+                case_id=case or None,
             )
         except CustodesError as failure:
             error = failure.message
@@ -261,3 +285,6 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static/vendor/plotly", StaticFiles(directory=str(PLOTLY_DIR)), name="plotly")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
+    from custodes.web.oversight import router as oversight_router  # it imports this module
+
+    app.include_router(oversight_router)

@@ -23,22 +23,35 @@ class Suppress(BaseModel):
 @router.get("/api/alerts", dependencies=[require_roles(*READ_ALERTS)])
 def list_alerts(
     state: State,
+    actor: Actor,
     min_level: str | None = None,
     status: str | None = None,
     rule_id: str | None = None,
     hours: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    purpose: str | None = None,
+    case: str | None = None,
 ) -> dict[str, Any]:
-    """Alerts, most recently seen first."""
+    """Alerts, most recently seen first (people pseudonymised unless granted)."""
     return views.alert_list(
-        state, min_level=min_level, status=status, rule_id=rule_id, hours=hours, limit=limit
+        state,
+        actor,
+        min_level=min_level,
+        status=status,
+        rule_id=rule_id,
+        hours=hours,
+        limit=limit,
+        purpose=purpose,
+        case_id=case,
     )
 
 
 @router.get("/api/alerts/{alert_id}", dependencies=[require_roles(*READ_ALERTS)])
-def show_alert(state: State, actor: Actor, alert_id: int) -> dict[str, Any]:
+def show_alert(
+    state: State, actor: Actor, alert_id: int, purpose: str | None = None, case: str | None = None
+) -> dict[str, Any]:
     """One alert with its rule, ATT&CK tags and matched events."""
-    return views.alert_detail(state, actor, alert_id)
+    return views.alert_detail(state, actor, alert_id, purpose=purpose, case_id=case)
 
 
 @router.post("/api/alerts/{alert_id}/ack", dependencies=[require_roles(*WORK_ALERTS)])

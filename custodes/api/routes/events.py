@@ -21,6 +21,17 @@ def search_events(
     until: Annotated[str | None, Query(description="ISO time or relative")] = None,
     where: Annotated[str | None, Query(description="filter, e.g. user.name = 'bob'")] = None,
     limit: Annotated[int, Query(ge=0, le=MAX_ROWS)] = 100,
+    purpose: Annotated[str | None, Query(description="declared purpose (policy)")] = None,
+    case: Annotated[str | None, Query(description="case id, for identified access")] = None,
 ) -> dict[str, Any]:
-    """Events in [since, until) matching `where`, newest first."""
-    return views.event_search(state, actor, since=since, until=until, where=where, limit=limit)
+    """Events in [since, until) matching `where`, newest first (pseudonymised unless granted)."""
+    return views.event_search(
+        state,
+        actor,
+        since=since,
+        until=until,
+        where=where,
+        limit=limit,
+        purpose=purpose,
+        case_id=case,
+    )
