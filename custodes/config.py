@@ -19,3 +19,6 @@ class Settings(BaseSettings):
     data_dir: Path = Path("custodes-data")
     batch_max_events: int = 5000
     batch_timeout_secs: float = 1.0
+    #: SQLAlchemy URL of the control database (`postgresql+psycopg://user:pw@host/db`);
+    #: None: `sqlite:///<data_dir>/control.db`.
+    control_url: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import tempfile
 from collections.abc import Callable, Sequence
@@ -102,6 +103,8 @@ def serve(data_dir: DataDir = DEFAULT_DATA_DIR, config: ConfigFile = None) -> No
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     with user_errors():
         service_config = load_config(config)
+        if service_config.control_url:  # every open_control in this process uses it
+            os.environ["CUSTODES_CONTROL_URL"] = service_config.control_url
         settings = Settings(data_dir=data_dir)
         rules = rule_paths_from_config(service_config.rules, base=config.parent if config else None)
         with event_loop_runner() as runner:

@@ -2,6 +2,7 @@
 
 ```yaml
 http: {listen: "127.0.0.1:8080"}
+control_url: postgresql+psycopg://custodes:secret@db.example/custodes  # default: SQLite
 batch: {max_events: 5000, max_wait_secs: 0.02, queue_max_events: 200000}
 sources:
   firewalls: {type: syslog, listen: "udp:127.0.0.1:5514"}
@@ -131,6 +132,16 @@ class ServiceConfig(Section):
     sinks: dict[str, Any] = {}
     notifications: dict[str, Any] = {}
     posture: dict[str, Any] = {}  # checked by custodes.posture.settings
+    control_url: str | None = None  # SQLAlchemy URL of the control database (None: SQLite)
+
+    @field_validator("control_url")
+    @classmethod
+    def check_control_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError(
+                f"expected a SQLAlchemy URL such as postgresql+psycopg://..., got {value!r}"
+            )
+        return value
 
 
 def key_of(location: tuple[int | str, ...]) -> str:

@@ -176,10 +176,16 @@ class Control:
 
 
 def control_url(url_or_data_dir: str | Path) -> str:
-    """A database URL: given as is, or `sqlite:///<data_dir>/control.db` for a data directory."""
+    """A database URL: given as is; for a data directory, the `control_url` setting
+    (`CUSTODES_CONTROL_URL`) when set, else `sqlite:///<data_dir>/control.db`."""
+    from custodes.config import Settings
+
     text = str(url_or_data_dir)
     if "://" in text:
         return text
+    configured = Settings().control_url
+    if configured:
+        return configured
     return f"sqlite:///{Path(text).resolve() / CONTROL_DB_NAME}"
 
 
