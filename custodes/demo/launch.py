@@ -207,6 +207,23 @@ class ServiceProcess:
         return self.process.returncode
 
 
+def run_command(arguments: list[str], *, timeout_secs: float = 600.0) -> str:
+    """Run a `custodes` command (for steps the API has no route for); its last output line."""
+    finished = subprocess.run(
+        [sys.executable, "-c", CLI_COMMAND, *arguments],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout_secs,
+        check=False,
+    )
+    lines = (finished.stdout.strip() or finished.stderr.strip()).splitlines()
+    if finished.returncode != 0:
+        said = (finished.stderr.strip() or finished.stdout.strip()).splitlines()
+        raise DemoError(f"custodes {' '.join(arguments)}: {said[-1] if said else 'failed'}")
+    return lines[-1] if lines else ""
+
+
 def syslog_address(listening: dict[str, str]) -> tuple[str, int]:
     """(host, port) of the syslog TCP input among the service's bound addresses."""
     listen = listening.get("syslog", "")

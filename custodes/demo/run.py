@@ -2,7 +2,8 @@
 
 generate the agency -> custodes.yaml, policy, demo users -> `custodes serve` (a child process)
 -> send every telemetry file over syslog TCP or HTTP -> wait until stored -> import the posture
-reference data and run the checks over the API -> `demo check` against the ground truth.
+reference data and run the checks over the API -> score behaviour (`custodes ueba build`, no
+route for it yet) -> `demo check` against the ground truth.
 `running_demo` yields while the service runs, and stops it when the block ends.
 """
 
@@ -31,6 +32,7 @@ from custodes.demo.launch import (
     ensure_port_free,
     install_policy,
     prepare_data_dir,
+    run_command,
     shared_sigma_rules,
     syslog_address,
     write_config,
@@ -131,6 +133,9 @@ def running_demo(settings: RunSettings, console: Console) -> Iterator[RunningDem
             f"[green]✓[/green] posture: {sum(posture['counts'].values())} finding(s) over"
             f" {len(posture['counts'])} checks"
         )
+        with console.status("scoring behaviour over the lake (custodes ueba build)"):
+            ueba = run_command(["ueba", "build", "--data-dir", str(data_dir)])
+        console.print(f"[green]✓[/green] behaviour analytics: {ueba}")
         with console.status("comparing what was raised with the ground truth"):
             report = check(data_dir, load_truth(folder / "ground_truth.json"))
         report_json = orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2)

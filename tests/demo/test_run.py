@@ -141,6 +141,8 @@ def test_every_event_went_through_the_network_inputs_and_was_stored(demo_run: De
     sent, stored, withheld = (int(group.replace(",", "")) for group in acknowledged.groups())
     assert sent == manifest["events"]
     assert (stored, withheld) == (sent - 1, 1)  # the one visit to the protected channel
+    assert re.search(r"posture: \d+ finding\(s\) over \d+ checks", demo_run.output)
+    assert re.search(r"behaviour analytics: scored \d+ entity-days over 3 days", demo_run.output)
 
 
 def test_exit_stops_the_service(demo_run: DemoRun) -> None:
