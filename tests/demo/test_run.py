@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from custodes.cli.main import app
 from custodes.config import Settings
-from custodes.demo.launch import CLI_COMMAND, DemoError, ServiceProcess
+from custodes.demo.launch import CLI_COMMAND, DemoError, ServiceProcess, run_command
 from custodes.demo.truth import (
     SIGMA_COMSVCS_DUMP,
     SIGMA_GLOBAL_GROUP_ADD,
@@ -236,3 +236,8 @@ def test_a_service_that_cannot_start_is_reported_with_its_error(tmp_path: Path) 
     with pytest.raises(DemoError, match="bogus: unknown key"):
         service.wait_ready(timeout_secs=120)
     assert service.stop() == 2
+
+
+def test_a_failing_command_step_is_reported_with_its_error(tmp_path: Path) -> None:
+    with pytest.raises(DemoError, match="custodes ueba build --data-dir .*: "):
+        run_command(["ueba", "build", "--data-dir", str(tmp_path / "missing"), "--since", "x"])
