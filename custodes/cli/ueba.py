@@ -144,6 +144,7 @@ def evaluate_command(
     console.print(table)
     for scenario in result.scenarios:
         console.print(
-            f"{scenario['id']}: rank {scenario.get('rank')} of {scenario.get('entities_on_day')}"
-            f" ({scenario.get('top_percent')}%), reasons {scenario.get('reasons')}"
+            f"{scenario['id']}: rank {scenario.get('rank')} of {scenario.get('entities_on_day')},"
+            f" {scenario.get('rank_among_ordinary')} among ordinary user-days"
+            f" (top {scenario.get('top_percent')}%), reasons {scenario.get('reasons')}"
         )

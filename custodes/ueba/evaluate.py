@@ -80,8 +80,12 @@ def demo_days(data_dir: Path, folder: Path) -> tuple[LabelledDays, list[dict[str
     return days, scenarios
 
 
-def scenario_results(scores: Scores, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per scenario, on its first day: its best-ranked account, the rank, and the explanation."""
+def scenario_results(
+    scores: Scores, scenarios: list[dict[str, Any]], planted: np.ndarray
+) -> list[dict[str, Any]]:
+    """Per scenario, on its first day: its best-ranked account, its rank among all user-days
+    of the day and among the ordinary ones (other planted cases above it are not false
+    alarms), and the features its explanation names."""
     table, ranks = scores.table, scores.rank_on_day()
     results = []
     for scenario in scenarios:
@@ -99,14 +103,17 @@ def scenario_results(scores: Scores, scenarios: list[dict[str, Any]]) -> list[di
                 continue
             row = int(rows[0])
             reasons = [reason.feature for reason in explain_row(scores, row)]
-            on_day = int((table.day == table.day[row]).sum())
+            same_day = table.day == table.day[row]
+            on_day = int(same_day.sum())
+            above = int((same_day & ~planted & (scores.score > scores.score[row])).sum())
             best = {
                 "id": scenario["id"],
                 "account": pair["account"],
                 "day": pair["date"],
                 "rank": int(ranks[row]),
+                "rank_among_ordinary": above + 1,
                 "entities_on_day": on_day,
-                "top_percent": round(100 * ranks[row] / on_day, 2),
+                "top_percent": round(100 * (above + 1) / on_day, 2),
                 "reasons": reasons,
                 "expected": expected,
                 "names_expected": any(want in got for want in expected for got in reasons),
@@ -128,7 +135,7 @@ def evaluate(dataset: str, path: Path, *, data_dir: Path | None = None) -> Evalu
             )
         days, scenarios = demo_days(data_dir, path)
         measures, scores = measure_all(days)
-        return Evaluation(dataset, measures, scenario_results(scores, scenarios))
+        return Evaluation(dataset, measures, scenario_results(scores, scenarios, days.label))
     else:
         raise DatasetError(f"unknown data set {dataset!r}: one of {', '.join(DATASETS)}")
     measures, _ = measure_all(days)

@@ -2,7 +2,8 @@
 
 Needs `auth.txt` (or `auth*.txt[.gz]`) in LANL's format under the folder beside `redteam*.txt`;
 the shared folder holds only the red-team half and a DNS sample, so `load_lanl` says so.
-Times are seconds from the start of the collection; day = time // 86400.
+Times are seconds from the start of the collection; day = time // 86400. An account is
+`user@domain` as LANL writes it (U8777@C583 and U8777@DOM1 are different accounts).
 """
 
 from __future__ import annotations
@@ -59,16 +60,16 @@ def load_lanl(root: Path) -> LabelledDays:
     connection = duckdb.connect()
     try:
         connection.execute(
-            "CREATE TEMP TABLE auth AS SELECT lower(split_part(su, '@', 1)) AS entity,"
+            "CREATE TEMP TABLE auth AS SELECT lower(su) AS entity,"
             " t // 86400 AS day_number, DATE '2015-01-01' + CAST(t // 86400 AS INTEGER) AS day,"
             " (t % 86400) // 3600 AS hour, src, dst, outcome"
             f" FROM read_csv({sql_list(auth)}, header = false, columns = {columns})"
-            " WHERE su NOT LIKE '%$@%' AND su NOT LIKE 'ANONYMOUS%'"
+            " WHERE su NOT LIKE 'ANONYMOUS%'"
         )
         long = connection.sql(f"SELECT * FROM ({FEATURES_SQL}) WHERE value <> 0")
         table = FeatureTable.from_long(long.to_arrow_table())
         red = connection.sql(
-            "SELECT DISTINCT lower(split_part(u, '@', 1)),"
+            "SELECT DISTINCT lower(u),"
             " DATE '2015-01-01' + CAST(t // 86400 AS INTEGER)"
             f" FROM read_csv({sql_list(redteam)}, header = false,"
             " columns = {'t': 'BIGINT', 'u': 'VARCHAR', 'src': 'VARCHAR', 'dst': 'VARCHAR'})"
