@@ -59,8 +59,8 @@ def write_auth(folder: Path, redteam: Path) -> None:
                 second = day * 86400 + int(rng.integers(8 * 3600, 17 * 3600))
                 server = f"C{number % 7 + 1}"
                 lines.append((second, f"{user},{user},C{5000 + number},{server}"))
-    for second, user, source, target in red:
-        lines.append((int(second), f"{user},{user},{source},{target}"))
+    for stamp, user, source, target in red:
+        lines.append((int(stamp), f"{user},{user},{source},{target}"))
     lines.sort()
     text = "".join(f"{second},{rest},Kerberos,Network,LogOn,Success\n" for second, rest in lines)
     (folder / "auth.txt").write_text(text)
