@@ -25,6 +25,7 @@ from custodes.api.routes import (
     overview,
     posture,
     sources,
+    ueba,
     users,
 )
 from custodes.config import Settings
@@ -91,7 +92,8 @@ def create_app(
     )
     app.state.custodes = state
     install_error_handler(app)
-    for module in (health, events, alerts, overview, sources, users, ingest, posture, oversight):
+    routers = (health, events, alerts, overview, sources, users, ingest, posture, oversight, ueba)
+    for module in routers:
         app.include_router(module.router)
     add_docs(app)
     from custodes.web.routes import install_web  # the pages share this app and its state

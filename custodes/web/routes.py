@@ -44,6 +44,7 @@ NAV: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/sources", "Sources", READ_STATUS),
     ("/rules", "Rules", READ_RULES),
     ("/posture", "Posture", SIGNED_IN),
+    ("/ueba", "Behaviour", READ_ALERTS),
     ("/reveals", "Reveals", READ_EVENTS),
     ("/oversight", "Oversight", (Role.OVERSIGHT,)),
 )
@@ -288,3 +289,6 @@ def install_web(app: FastAPI) -> None:
     from custodes.web.oversight import router as oversight_router  # it imports this module
 
     app.include_router(oversight_router)
+    from custodes.web.ueba import router as ueba_router  # it imports this module
+
+    app.include_router(ueba_router)
