@@ -26,6 +26,7 @@ def register_commands() -> None:
     from custodes.cli import posture  # noqa: F401
     from custodes.cli import oversight  # noqa: F401
     from custodes.cli import ueba  # noqa: F401
+    from custodes.cli import case, timeline  # noqa: F401
 
 
 register_commands()

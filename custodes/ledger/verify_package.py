@@ -5,7 +5,9 @@
 Standalone on purpose: it imports only the Python standard library and `cryptography`, never
 custodes or pyarrow, so an investigator can copy this one file and run it anywhere. It
 re-encodes every event from its JSON (docs/ledger.md, "The encoding"), hashes it, walks its audit
-path up to the root of the signed tree head, and checks the head's Ed25519 signature.
+path up to the root of the signed tree head, and checks the head's Ed25519 signature. A case
+package (`custodes case export`) also holds the documents its manifest lists under `documents`
+(SHA-256 each), signed with the head's key over `documents_message`: each is checked too.
 Exit status 0 when every event is proved, 1 when anything fails, 2 when the arguments are wrong.
 """
 
@@ -29,6 +31,7 @@ PACKAGE_FORMAT = "custodes-evidence-v1"
 MANIFEST = "manifest.json"
 EVENTS = "events.jsonl"
 HEAD_CONTEXT = "custodes-tree-head-v1"
+DOCUMENTS_CONTEXT = "custodes-case-documents-v1"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HEX32 = re.compile(r"[0-9a-f]{64}")
 COLUMN_TYPES = {"string", "integer", "timestamp", "map"}
@@ -147,6 +150,37 @@ def head_message(head: dict[str, Any]) -> bytes:
     return "\n".join(str(field) for field in fields).encode()
 
 
+def documents_message(head: dict[str, Any], documents: dict[str, str]) -> bytes:
+    """The bytes a case package's `documents_signature` covers: its documents' hashes, bound
+    to the tree head's root."""
+    return "\n".join((DOCUMENTS_CONTEXT, head["root_hash"], canonical_json(documents))).encode()
+
+
+def check_documents(
+    package: zipfile.ZipFile, manifest: dict[str, Any], head: dict[str, Any]
+) -> int:
+    """Check a case package's documents (hash of each, signature over all); returns how many."""
+    documents = manifest.get("documents")
+    if documents is None:
+        return 0
+    if not isinstance(documents, dict) or not all(
+        isinstance(h, str) and HEX32.fullmatch(h) for h in documents.values()
+    ):
+        raise PackageError("malformed documents list")
+    for name, expected in documents.items():
+        if hashlib.sha256(read_canonical(package, name)).hexdigest() != expected:
+            raise PackageError(f"{name} does not match its hash in the manifest")
+    raw_key = base64.b64decode(manifest["public_key"], validate=True)
+    signature = base64.b64decode(manifest["documents_signature"], validate=True)
+    try:
+        Ed25519PublicKey.from_public_bytes(raw_key).verify(
+            signature, documents_message(head, documents)
+        )
+    except InvalidSignature as error:
+        raise PackageError("the documents' signature is not valid") from error
+    return len(documents)
+
+
 def key_id(raw_public_key: bytes) -> str:
     """The id of an Ed25519 public key: the first 16 hex digits of SHA-256 of its 32 raw bytes."""
     return hashlib.sha256(raw_public_key).hexdigest()[:16]
@@ -204,10 +238,19 @@ def verify(path: str, trusted_key_id: str | None = None) -> str:
     except ZIP_ERRORS as error:
         raise PackageError(f"not a readable zip file: {error}") from error
     with package:
-        if sorted(package.namelist()) != sorted([MANIFEST, EVENTS]):
-            raise PackageError(f"a package holds exactly {MANIFEST} and {EVENTS}")
         manifest = parse_canonical(read_canonical(package, MANIFEST), MANIFEST)
+        documents = manifest.get("documents") if isinstance(manifest, dict) else None
+        listed = sorted(documents) if isinstance(documents, dict) else []
+        if sorted(package.namelist()) != sorted([MANIFEST, EVENTS, *listed]):
+            raise PackageError(
+                f"a package holds exactly {MANIFEST}, {EVENTS} and the documents it lists"
+            )
         lines = read_canonical(package, EVENTS).split(b"\n")
+        try:
+            head_for_documents, _root = check_head(manifest, trusted_key_id)
+            document_count = check_documents(package, manifest, head_for_documents)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise PackageError(f"malformed manifest: {error!r}") from error
     try:
         if manifest["format"] != PACKAGE_FORMAT:
             raise PackageError(f"unknown package format {manifest['format']!r}")
@@ -240,8 +283,9 @@ def verify(path: str, trusted_key_id: str | None = None) -> str:
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise PackageError(f"malformed manifest: {error!r}") from error
     signed_at = datetime.fromtimestamp(head["timestamp"] / 1000, UTC).isoformat()
+    documented = f" and {document_count} case document(s)" if document_count else ""
     return (
-        f"{len(items)} event(s) proved in tree {head['tree_size']} "
+        f"{len(items)} event(s){documented} proved in tree {head['tree_size']} "
         f"(root {head['root_hash']}) signed at {signed_at} by key {head['key_id']}"
     )
 

@@ -1,0 +1,320 @@
+"""Cases: open, list, show, change; what they hold (alerts, findings, events, timelines, notes,
+tasks, attachments); every change in the case's history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from custodes.cases.tables import CaseAccessRow, CaseHistoryRow, CaseItemRow, CaseRow, UnitRow
+from custodes.cases.units import CaseError, add_unit, can_see, units_of
+from custodes.errors import NotFound, PermissionDenied
+from custodes.store import get_alert
+from custodes.store.control import Control
+from custodes.store.users import User
+
+CASE_TYPES = ("incident", "investigation", "review", "disclosure")
+SEVERITIES = ("low", "medium", "high", "critical")
+STATUSES = ("open", "in-progress", "closed")
+ITEM_KINDS = ("alert", "finding", "event", "timeline", "note", "task", "attachment")
+
+
+def record(
+    control: Control,
+    case_id: str,
+    actor: User,
+    action: str,
+    details: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Append one change to a case's history."""
+    with control.session() as session:
+        session.add(
+            CaseHistoryRow(
+                case_id=case_id,
+                at=now or datetime.now(UTC),
+                actor=actor.name,
+                action=action,
+                details=details,
+            )
+        )
+        session.execute(
+            update(CaseRow).where(CaseRow.id == case_id).values(updated_at=now or datetime.now(UTC))
+        )
+
+
+def next_case_id(control: Control) -> str:
+    """C-1, C-2, ...: one more than the most cases so far."""
+    with control.session() as session:
+        count = session.execute(select(func.count()).select_from(CaseRow)).scalar_one()
+        number = count + 1
+        while session.get(CaseRow, f"C-{number}") is not None:
+            number += 1
+        return f"C-{number}"
+
+
+def open_case(
+    control: Control,
+    actor: User,
+    *,
+    title: str,
+    unit: str,
+    type: str = "incident",
+    severity: str = "medium",
+    legal_basis: str | None = None,
+    now: datetime | None = None,
+) -> CaseRow:
+    """A new case held by `unit` (created with the actor as its first member if new)."""
+    now = now or datetime.now(UTC)
+    if not title.strip():
+        raise CaseError("a case needs a title")
+    check_choice("type", type, CASE_TYPES)
+    check_choice("severity", severity, SEVERITIES)
+    with control.session() as session:
+        known = session.get(UnitRow, unit)
+        unit_kind = known.kind if known is not None else None
+    if unit_kind is None:
+        add_unit(control, unit, "security", [actor.name], now=now)
+    elif unit not in units_of(control, actor.name):
+        raise PermissionDenied(f"{actor.name} is not a member of unit {unit!r}")
+    investigative = type == "investigation" or unit_kind == "investigative"
+    if investigative and not (legal_basis or "").strip():
+        raise CaseError("an investigative case needs a legal basis")
+    case_id = next_case_id(control)
+    with control.session() as session:
+        row = CaseRow(
+            id=case_id,
+            title=title.strip(),
+            type=type,
+            severity=severity,
+            status="open",
+            owner=actor.name,
+            unit=unit,
+            legal_basis=legal_basis or None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+    details = {"title": title, "type": type, "severity": severity, "unit": unit}
+    record(control, case_id, actor, "created", details, now=now)
+    return get_case(control, actor, case_id)
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Refuse a value outside its choices, naming them."""
+    if value not in choices:
+        raise CaseError(f"unknown {name} {value!r} (one of {', '.join(choices)})")
+
+
+def get_case(control: Control, actor: User, case_id: str) -> CaseRow:
+    """A case the actor may see; NotFound otherwise (its existence is not disclosed)."""
+    with control.session() as session:
+        row = session.get(CaseRow, case_id)
+        if row is not None:
+            session.expunge(row)
+    if row is None or not can_see(control, actor, row):
+        raise NotFound("case", case_id)
+    return row
+
+
+def list_cases(control: Control, actor: User, *, status: str | None = None) -> list[CaseRow]:
+    """The cases the actor may see, newest first."""
+    query = select(CaseRow).order_by(CaseRow.created_at.desc(), CaseRow.id.desc())
+    if status:
+        query = query.where(CaseRow.status == status)
+    with control.session() as session:
+        rows = list(session.execute(query).scalars())
+        for row in rows:
+            session.expunge(row)
+    return [row for row in rows if can_see(control, actor, row)]
+
+
+def update_case(
+    control: Control,
+    actor: User,
+    case_id: str,
+    *,
+    status: str | None = None,
+    severity: str | None = None,
+    now: datetime | None = None,
+) -> CaseRow:
+    """Change status or severity (recorded)."""
+    get_case(control, actor, case_id)
+    changes: dict[str, Any] = {}
+    if status is not None:
+        check_choice("status", status, STATUSES)
+        changes["status"] = status
+    if severity is not None:
+        check_choice("severity", severity, SEVERITIES)
+        changes["severity"] = severity
+    if changes:
+        with control.session() as session:
+            session.execute(update(CaseRow).where(CaseRow.id == case_id).values(**changes))
+        record(control, case_id, actor, "updated", changes, now=now)
+    return get_case(control, actor, case_id)
+
+
+def add_item(
+    control: Control,
+    actor: User,
+    case_id: str,
+    kind: str,
+    *,
+    ref: str | None = None,
+    text: str | None = None,
+    details: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> CaseItemRow:
+    """Add one item to a case the actor may see (recorded)."""
+    check_choice("item kind", kind, ITEM_KINDS)
+    get_case(control, actor, case_id)
+    now = now or datetime.now(UTC)
+    with control.session() as session:
+        item = CaseItemRow(
+            case_id=case_id,
+            kind=kind,
+            ref=ref,
+            text=text,
+            details=details or {},
+            author=actor.name,
+            added_at=now,
+            is_done=False,
+        )
+        session.add(item)
+        session.flush()
+        session.expunge(item)
+    summary = {"item": item.id, "kind": kind, "ref": ref}
+    if kind in ("note", "task"):
+        summary["text"] = text
+    record(control, case_id, actor, f"added-{kind}", summary, now=now)
+    return item
+
+
+def add_alert(
+    control: Control, actor: User, case_id: str, alert_id: int, *, now: datetime | None = None
+) -> CaseItemRow:
+    """Add an alert (its title, rule and event ids kept with it)."""
+    alert = get_alert(control, alert_id)
+    details = {
+        "title": alert.title,
+        "rule_id": alert.rule_id,
+        "level": alert.level,
+        "host_name": alert.host_name,
+        "first_seen_at": alert.first_seen_at.isoformat(),
+        "last_seen_at": alert.last_seen_at.isoformat(),
+        "event_ids": list(alert.event_ids),
+    }
+    return add_item(
+        control,
+        actor,
+        case_id,
+        "alert",
+        ref=str(alert_id),
+        text=alert.title,
+        details=details,
+        now=now,
+    )
+
+
+def add_note(
+    control: Control, actor: User, case_id: str, text: str, *, now: datetime | None = None
+) -> CaseItemRow:
+    """Add a note."""
+    if not text.strip():
+        raise CaseError("a note needs text")
+    return add_item(control, actor, case_id, "note", text=text, now=now)
+
+
+def list_items(control: Control, case_id: str, kind: str | None = None) -> list[CaseItemRow]:
+    """A case's items in the order they were added."""
+    query = select(CaseItemRow).where(CaseItemRow.case_id == case_id).order_by(CaseItemRow.id)
+    if kind:
+        query = query.where(CaseItemRow.kind == kind)
+    with control.session() as session:
+        rows = list(session.execute(query).scalars())
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def history(control: Control, case_id: str) -> list[CaseHistoryRow]:
+    """A case's history, oldest first."""
+    query = select(CaseHistoryRow).where(CaseHistoryRow.case_id == case_id)
+    with control.session() as session:
+        rows = list(session.execute(query.order_by(CaseHistoryRow.seq)).scalars())
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def list_access(control: Control, case_id: str) -> list[CaseAccessRow]:
+    """A case's shares and hand-overs, oldest first."""
+    query = select(CaseAccessRow).where(CaseAccessRow.case_id == case_id)
+    with control.session() as session:
+        rows = list(session.execute(query.order_by(CaseAccessRow.id)).scalars())
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def case_to_dict(control: Control, case: CaseRow) -> dict[str, Any]:
+    """The whole case record as plain data: fields, items, access, history."""
+    return {
+        "id": case.id,
+        "title": case.title,
+        "type": case.type,
+        "severity": case.severity,
+        "status": case.status,
+        "owner": case.owner,
+        "unit": case.unit,
+        "legal_basis": case.legal_basis,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "items": [item_to_dict(item) for item in list_items(control, case.id)],
+        "access": [access_to_dict(row) for row in list_access(control, case.id)],
+        "history": [history_to_dict(row) for row in history(control, case.id)],
+    }
+
+
+def item_to_dict(item: CaseItemRow) -> dict[str, Any]:
+    """One item as plain data."""
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "ref": item.ref,
+        "text": item.text,
+        "details": item.details,
+        "author": item.author,
+        "added_at": item.added_at.isoformat(),
+        "is_done": item.is_done,
+    }
+
+
+def access_to_dict(row: CaseAccessRow) -> dict[str, Any]:
+    """One share or hand-over as plain data."""
+    return {
+        "id": row.id,
+        "unit": row.unit,
+        "kind": row.kind,
+        "status": row.status,
+        "requested_by": row.requested_by,
+        "requested_at": row.requested_at.isoformat(),
+        "reason": row.reason,
+        "legal_basis": row.legal_basis,
+        "decided_by": row.decided_by,
+        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
+    }
+
+
+def history_to_dict(row: CaseHistoryRow) -> dict[str, Any]:
+    """One history entry as plain data."""
+    return {
+        "seq": row.seq,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "details": row.details,
+    }
