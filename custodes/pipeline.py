@@ -37,7 +37,7 @@ from custodes.normalise import Normaliser
 from custodes.oversight.policy import load_policy
 from custodes.oversight.protected import ProtectedChannels
 from custodes.plugins import Registry, load
-from custodes.store.lake import EventLedger, lake_files, write_lake_files
+from custodes.store.lake import EventLedger, lake_files, record_files, write_lake_files
 from custodes.store.quarantine import (
     QUARANTINE_SCHEMA,
     failures_batch,
@@ -219,8 +219,7 @@ class Pipeline:
             written = time.perf_counter()
             self.seconds["lake"] += written - started
             if self.ledger is not None:
-                for relative, part in files:
-                    self.ledger.record(relative, part)
+                record_files(self.ledger, files)
                 self.seconds["ledger"] += time.perf_counter() - written
             state = self.wal.state
             for frame in frames:

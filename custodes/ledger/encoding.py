@@ -59,15 +59,13 @@ def _is_text(kind: pa.DataType) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-def _length_prefixed(text: pa.Array) -> pa.Array:
-    """`<len(value)>:<value>` for each value (null where the value is null)."""
+def _length_prefix(prefix: str, text: pa.Array) -> pa.Array:
+    """`<prefix><len(value)>:` for each value (null where the value is null).
+
+    Only the short prefix is built here; the value itself is copied once, by the final join.
+    """
     lengths = pc.cast(pc.binary_length(text), pa.string())
-    return pc.binary_join_element_wise(lengths, text, _text(":"))
-
-
-def _prefixed(prefix: str, text: pa.Array) -> pa.Array:
-    """`<prefix><len(value)>:<value>` for each value (null where the value is null)."""
-    return pc.binary_replace_slice(_length_prefixed(text), start=0, stop=0, replacement=prefix)
+    return pc.binary_join_element_wise(_text(prefix), lengths, _text(":"), _text(""))
 
 
 def _netstring(name: str) -> str:
@@ -88,8 +86,10 @@ def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
     first, last = offsets[0].as_py(), offsets[-1].as_py()
     keys = pc.cast(column.keys.slice(first, last - first), pa.string())
     items = pc.cast(column.items.slice(first, last - first), pa.string())
-    values = pc.fill_null(_prefixed("s", items), _text("n"))
-    entries = pc.binary_join_element_wise(_length_prefixed(keys), values, _text(""))
+    item_prefix = pc.fill_null(_length_prefix("s", items), _text("n"))
+    entries = pc.binary_join_element_wise(
+        _length_prefix("", keys), keys, item_prefix, items, _text(""), null_handling="skip"
+    )
     listed = pa.ListArray.from_arrays(pc.subtract(offsets, pa.scalar(first, pa.int32())), entries)
     joined = pc.binary_join(listed, _text(""))
     if column.null_count:
@@ -107,7 +107,8 @@ def encode_events(table: pa.RecordBatch) -> pa.Array:
             column_type(column.type)  # still refuse a type we cannot encode
             continue
         tag, text = _as_text(column)
-        parts.append(_prefixed(_netstring(name) + tag, text))
+        # Both null where the value is null, so the join skips the column for that row.
+        parts += [_length_prefix(_netstring(name) + tag, text), text]
     if len(parts) == 1:
         return pa.array(["\x00"] * table.num_rows, pa.string())
     return pc.binary_join_element_wise(*parts, _text(""), null_handling="skip")

@@ -54,6 +54,20 @@ def _append(handle: BinaryIO, data: bytes) -> None:
     os.fsync(handle.fileno())
 
 
+def _same_schema_runs(tables: Sequence[pa.Table]) -> list[pa.Table]:
+    """Consecutive tables with one schema concatenated into one chunk each, in order.
+
+    One chunk, so many small files are encoded and hashed in one pass, not one pass each.
+    """
+    runs: list[list[pa.Table]] = []
+    for table in tables:
+        if runs and runs[-1][0].schema == table.schema:
+            runs[-1].append(table)
+        else:
+            runs.append([table])
+    return [run[0] if len(run) == 1 else pa.concat_tables(run).combine_chunks() for run in runs]
+
+
 def _cut_torn_tail(path: Path) -> None:
     """Drop a last line that a crash left without its newline."""
     if not path.exists():
@@ -183,35 +197,62 @@ class Ledger:
 
     def record(self, relative_path: str, table: pa.Table) -> None:
         """Add a durable lake file's events as leaves, in file order (a known path: no-op)."""
+        self.record_many([(relative_path, table)])
+
+    def record_many(self, files: Sequence[tuple[str, pa.Table]]) -> None:
+        """Add several durable lake files (e.g. one WAL segment's), in order, as `record` would.
+
+        The leaves of all new files are encoded and hashed in one pass and each ledger file is
+        appended and fsync'ed once, not once per lake file (a segment of Windows events may
+        span a hundred dataset/day partitions).
+        """
         with self.lock:
             self._check_open()
-            known = self.entries.get(relative_path)
-            if known is not None:
-                if known.count != table.num_rows:
+            new: list[tuple[str, pa.Table]] = []
+            for relative_path, table in files:
+                known = self.entries.get(relative_path)
+                if known is None:
+                    if any(relative_path == path for path, _ in new):
+                        raise LedgerError(f"{relative_path} is given twice")
+                    new.append((relative_path, table))
+                elif known.count != table.num_rows:
                     raise LedgerError(
                         f"{relative_path} was recorded with {known.count} events, "
                         f"now {table.num_rows}"
                     )
+            if not new:
                 return
-            try:
-                content = (self.data_dir / relative_path).read_bytes()
-            except OSError as error:
-                raise LedgerError(f"cannot read {relative_path} to record it: {error}") from error
-            leaves = leaf_hashes(table)
-            entry = FileEntry(
-                path=relative_path,
-                first=self.size,
-                count=table.num_rows,
-                sha256=hashlib.sha256(content).hexdigest(),
-                size=len(content),
-                recorded_at=self.clock(),
-            )
+            entries = []
+            first = self.size
+            for relative_path, table in new:
+                try:
+                    content = (self.data_dir / relative_path).read_bytes()
+                except OSError as error:
+                    raise LedgerError(
+                        f"cannot read {relative_path} to record it: {error}"
+                    ) from error
+                entries.append(
+                    FileEntry(
+                        path=relative_path,
+                        first=first,
+                        count=table.num_rows,
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        size=len(content),
+                        recorded_at=self.clock(),
+                    )
+                )
+                first += table.num_rows
+            tables = [table for _, table in new]
+            leaves = b"".join(leaf_hashes(part) for part in _same_schema_runs(tables))
+            ids = b"".join(id_bytes(part) for part in _same_schema_runs(tables))
             _append(self.leaves_file, leaves)
-            _append(self.ids_file, id_bytes(table))
-            _append(self.files_file, (json.dumps(entry.to_dict()) + "\n").encode())
+            _append(self.ids_file, ids)
+            lines = "".join(json.dumps(entry.to_dict()) + "\n" for entry in entries)
+            _append(self.files_file, lines.encode())
             self.frontier.extend(leaves)
-            self.entries[relative_path] = entry
-            self.size = entry.end
+            for entry in entries:
+                self.entries[entry.path] = entry
+            self.size = entries[-1].end
             if self.size - self.signed_size >= self.head_every_events:
                 self.sign_head()
             elif self.size > self.signed_size:

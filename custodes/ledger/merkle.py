@@ -56,9 +56,37 @@ class Frontier:
         self.size += 1
 
     def extend(self, leaves: bytes) -> None:
-        """Add many leaf hashes, given as one blob of 32-byte hashes."""
-        for offset in range(0, len(leaves), HASH_BYTES):
-            self.append(leaves[offset : offset + HASH_BYTES])
+        """Add many leaf hashes, given as one blob of 32-byte hashes.
+
+        Level by level, as `TreeLevels` builds them: the new nodes of each level (after the
+        frontier's left sibling waiting there, if any) are paired up in one pass, and an odd
+        last node stays on the new frontier. Same result as `append` for each leaf.
+        """
+        if len(leaves) % HASH_BYTES:
+            raise ValueError("leaves must be a whole number of 32-byte hashes")
+        if len(leaves) <= 4 * HASH_BYTES:
+            for offset in range(0, len(leaves), HASH_BYTES):
+                self.append(leaves[offset : offset + HASH_BYTES])
+            return
+        old, new = self.size, self.size + len(leaves) // HASH_BYTES
+        waiting = dict(
+            zip(
+                [bit for bit in reversed(range(old.bit_length())) if old >> bit & 1],
+                self.hashes,
+                strict=True,
+            )
+        )
+        frontier: list[bytes] = []
+        level, nodes = 0, bytes(leaves)
+        while new >> level:
+            if level in waiting:  # a left sibling from before: it pairs with the first new node
+                nodes = waiting[level] + nodes
+            if len(nodes) // HASH_BYTES % 2:
+                frontier.append(nodes[-HASH_BYTES:])
+            nodes = _pair_up(nodes)
+            level += 1
+        self.hashes = frontier[::-1]
+        self.size = new
 
     def root(self) -> bytes:
         """The root hash of the tree so far."""

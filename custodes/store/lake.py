@@ -145,6 +145,15 @@ def write_events(
     files = lake_files(table, node=node, seq=seq)
     write_lake_files(data_dir, files)
     if ledger is not None:
-        for relative, part in files:
-            ledger.record(relative, part)
+        record_files(ledger, files)
     return [relative for relative, _ in files]
+
+
+def record_files(ledger: EventLedger, files: list[tuple[str, pa.Table]]) -> None:
+    """Tell the ledger of durable files: in one call when it has `record_many`, else each."""
+    record_many = getattr(ledger, "record_many", None)
+    if record_many is not None:
+        record_many(files)
+        return
+    for relative, part in files:
+        ledger.record(relative, part)

@@ -45,6 +45,28 @@ def more_events(data_dir: Path, start: int, count: int) -> None:
         pipeline.submit([sample_record(n) for n in range(start, start + count)])
 
 
+def test_record_many_writes_what_one_record_per_file_writes(tmp_path: Path) -> None:
+    one, many = tmp_path / "one", tmp_path / "many"
+    for data_dir in (one, many):
+        files = [lake_file(data_dir, name, rows, offset) for name, rows, offset in FILES]
+        wider = files[1][1].append_column("user.name", pa.array(["u"] * files[1][1].num_rows))
+        pq.write_table(wider, data_dir / files[1][0])  # a schema of its own between two
+        files[1] = (files[1][0], wider)
+        with Ledger(data_dir, clock=lambda: 7) as ledger:
+            if data_dir == one:
+                for path, table in files:
+                    ledger.record(path, table)
+            else:
+                ledger.record_many(files[:2])
+                ledger.record_many(files)  # known paths are skipped, the new one is added
+    for name in ("leaves.bin", "ids.bin", "files.jsonl"):
+        assert (one / "ledger" / name).read_bytes() == (many / "ledger" / name).read_bytes()
+    assert verify_store(many).is_intact
+
+
+FILES = [("a", 3, 0), ("b", 40, 3), ("c", 1, 43), ("d", 17, 44)]
+
+
 def test_record_is_idempotent_per_path(data_dir: Path) -> None:
     with Ledger(data_dir) as ledger:
         path, table = lake_file(data_dir, "a", 5)

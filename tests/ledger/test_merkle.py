@@ -62,6 +62,19 @@ def test_frontier_restored_from_its_hashes_continues_the_same_tree() -> None:
     assert restored.root() == mth(items)
 
 
+@pytest.mark.parametrize("first", [0, 1, 2, 3, 5, 8, 13, 21])
+def test_extending_by_a_blob_equals_appending_one_leaf_at_a_time(first: int) -> None:
+    items = leaves(first + 300)
+    one_by_one, by_blob = Frontier(), Frontier()
+    for item in items:
+        one_by_one.append(item)
+    by_blob.extend(b"".join(items[:first]))
+    for start, end in ((first, first + 7), (first + 7, first + 100), (first + 100, first + 300)):
+        by_blob.extend(b"".join(items[start:end]))
+        assert by_blob.root() == mth(items[:end])
+    assert (by_blob.size, by_blob.hashes) == (one_by_one.size, one_by_one.hashes)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_every_inclusion_proof_verifies_and_a_changed_one_does_not(size: int) -> None:
     items = leaves(size)
