@@ -99,6 +99,7 @@ def create_app(
     from custodes.web.routes import install_web  # the pages share this app and its state
 
     install_web(app)
+    app.add_middleware(ingest.ElasticsearchRoot)  # shippers check GET / before sending
     return app
 
 

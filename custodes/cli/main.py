@@ -14,19 +14,23 @@ app = typer.Typer(
 
 def register_commands() -> None:
     """Import every command module; each adds its commands to `app`."""
-    from custodes.cli import alerts  # noqa: F401
-    from custodes.cli import demo  # noqa: F401
-    from custodes.cli import ingest  # noqa: F401
-    from custodes.cli import ledger  # noqa: F401
-    from custodes.cli import quarantine, search  # noqa: F401
-    from custodes.cli import serve  # noqa: F401
-    from custodes.cli import rules  # noqa: F401
-    from custodes.cli import users  # noqa: F401
-    from custodes.cli import notify  # noqa: F401
-    from custodes.cli import posture  # noqa: F401
-    from custodes.cli import oversight  # noqa: F401
-    from custodes.cli import ueba  # noqa: F401
-    from custodes.cli import case, timeline  # noqa: F401
+    from custodes.cli import (  # noqa: F401 (each module adds its commands to `app`)
+        alerts,
+        case,
+        demo,
+        ingest,
+        ledger,
+        notify,
+        oversight,
+        posture,
+        quarantine,
+        rules,
+        search,
+        serve,
+        timeline,
+        ueba,
+        users,
+    )
 
 
 register_commands()

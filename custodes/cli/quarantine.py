@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from custodes.cli.alerts import configured_rules, print_detection_totals
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, fail, output, user_errors
 from custodes.normalise.batch import decode_original
@@ -50,14 +52,22 @@ def list_quarantine(
 
 
 @quarantine_app.command("replay")
-def replay(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Re-run the current parsers: successes go to the lake, the rest stay with a new reason."""
+def replay(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Sigma rules to detect with (default: $CUSTODES_RULES)."),
+    ] = None,
+) -> None:
+    """Re-run the current parsers: successes go to the lake (and through the rules), the rest
+    stay with a new reason."""
     if not data_dir.is_dir():
         fail(f"no data directory at {data_dir}")
     with user_errors():
-        pipeline = open_pipeline(data_dir)
+        pipeline = open_pipeline(data_dir, detect=True, rules=configured_rules(rules))
         try:
             result = replay_quarantine(pipeline)
         finally:
             pipeline.close()
     output().print(f"replayed: {result.stored:,} stored, {result.quarantined:,} still quarantined")
+    print_detection_totals(pipeline.on_commit)

@@ -33,7 +33,6 @@ def build_app(service: Service, settings: Settings) -> Any:
     web_app = create_app(settings, service=service)
     if not any(getattr(route, "path", None) == "/_bulk" for route in web_app.routes):
         web_app.include_router(ingest.router)
-    web_app.add_middleware(ingest.ElasticsearchRoot)
     return web_app
 
 

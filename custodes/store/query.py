@@ -44,6 +44,7 @@ def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
     """
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = false")  # it would print to stderr
     lake = data_dir / LAKE_DIR
     if any(lake.glob("dataset=*/date=*/*.parquet")):
         connection.execute(

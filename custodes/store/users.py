@@ -118,6 +118,7 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    last_used_at: datetime | None = None  # to the minute (LAST_USED_RESOLUTION)
 
     def to_dict(self) -> dict[str, object]:
         """Plain data for JSON."""
@@ -128,6 +129,7 @@ class TokenInfo:
             "created_at": self.created_at.isoformat(),
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
         }
 
 
@@ -318,4 +320,5 @@ def _token_info(row: ApiTokenRow) -> TokenInfo:
         created_at=row.created_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
     )

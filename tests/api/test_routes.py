@@ -165,3 +165,14 @@ async def test_admin_manages_users(client: httpx.AsyncClient, tokens: dict[Role,
     users = (await client.get("/api/users", headers=admin)).json()["users"]
     assert "password_hash" not in users[0]
     assert "dana" in {user["name"] for user in users}
+
+
+async def test_an_app_built_without_the_service_answers_shippers_at_the_root(
+    client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    shipper = await client.get("/", headers=bearer(tokens[Role.INGEST]))
+    browser = await client.get("/", headers={"Accept": "text/html"})
+    assert shipper.status_code == 200
+    assert shipper.headers["X-Elastic-Product"] == "Elasticsearch"
+    assert shipper.json()["version"]["number"].startswith("8.")
+    assert "X-Elastic-Product" not in browser.headers

@@ -211,3 +211,22 @@ def test_ssh_brute_force_in_a_real_auth_log_matches_a_sql_oracle(
     sources = [a["details"]["group_by"]["source.ip"] for a in found]
     assert sorted(sources) == sorted(expected)  # one alert per source, its bursts grouped
     assert all(a["count"] >= 10 and a["author"] == "Custodes tests" for a in found)
+
+
+def test_quarantine_replay_with_rules_raises_alerts(
+    tmp_path: Path, data_dir: Path, rules: Path
+) -> None:
+    from custodes.events import RawRecord
+    from custodes.pipeline import open_pipeline
+    from custodes.plugins import Registry
+
+    lines = [windows_line(4648, "10.0.0.1", T0 + timedelta(seconds=i), i) for i in range(3)]
+    records = [RawRecord(data=line, origin="a.jsonl", position=i) for i, line in enumerate(lines)]
+    with open_pipeline(data_dir, registry=Registry(), ledger=False) as unparsed:  # no parsers
+        assert unparsed.submit(records).quarantined == 3
+
+    output = invoke("quarantine", "replay", "--data-dir", str(data_dir), "--rules", str(rules))
+    assert "3 stored, 0 still quarantined" in output
+    assert "1 new alerts" in output
+    [alert] = alerts_jsonl(data_dir)
+    assert (alert["rule_id"], alert["count"]) == ("7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b4648", 3)

@@ -125,3 +125,9 @@ def test_text_operators_run_on_any_column_type(lake: Path) -> None:
     where = "process.pid like '1%' or n not contains '9'"
     table = search(lake, where=where, limit=None, columns=["n"])
     assert numbers(table) == {n for n in range(300) if "9" not in str(n)}
+
+
+def test_connections_print_no_progress_bar(data_dir: Path) -> None:
+    connection = connect(data_dir)
+    [(enabled,)] = connection.execute("SELECT current_setting('enable_progress_bar')").fetchall()
+    assert enabled is False

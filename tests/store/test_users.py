@@ -39,6 +39,26 @@ def test_token_expiry_is_exact_and_last_use_is_recorded(data_dir: Path) -> None:
             revoke_token(control, info.id + 1)
 
 
+def test_last_use_is_written_at_most_once_a_minute(data_dir: Path) -> None:
+    first = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    with open_control(data_dir) as control:
+        secret, _ = create_token(control, Role.INGEST, name="beats")
+
+        def last_used_at() -> datetime | None:
+            [token] = list_tokens(control)
+            return token.last_used_at
+
+        assert last_used_at() is None
+        verify_token(control, secret, now=first)
+        assert last_used_at() == first
+        for seconds in (1, 30, 59):  # a shipper's many requests: no write each time
+            verify_token(control, secret, now=first + timedelta(seconds=seconds))
+            assert last_used_at() == first
+        later = first + timedelta(minutes=2)
+        verify_token(control, secret, now=later)
+        assert last_used_at() == later
+
+
 def test_tokens_and_users_refuse_unknown_roles(data_dir: Path) -> None:
     with open_control(data_dir) as control:
         with pytest.raises(InvalidUser, match="unknown role 'root'"):
