@@ -18,6 +18,7 @@ from custodes.api.deps import SIGNED_IN, AppState, ServiceStatus, SessionSigner,
 from custodes.api.errors import install_error_handler
 from custodes.api.routes import (
     alerts,
+    cases,
     events,
     health,
     ingest,
@@ -25,6 +26,7 @@ from custodes.api.routes import (
     overview,
     posture,
     sources,
+    timeline,
     ueba,
     users,
 )
@@ -92,7 +94,10 @@ def create_app(
     )
     app.state.custodes = state
     install_error_handler(app)
-    routers = (health, events, alerts, overview, sources, users, ingest, posture, oversight, ueba)
+    routers = (
+        health, events, alerts, overview, sources, users, ingest, posture, oversight, ueba,
+        timeline, cases,
+    )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     add_docs(app)
