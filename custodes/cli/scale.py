@@ -1,0 +1,91 @@
+"""`custodes scale hunt`: the retro-hunt on Spark (local mode by default, or a cluster)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+import typer
+from rich.table import Table
+
+from custodes.cli.main import app
+from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, output, user_errors
+from custodes.cli.rules import RulePaths, rule_paths
+
+scale_app = typer.Typer(help="The same jobs on Apache Spark, for lakes beyond one machine.")
+app.add_typer(scale_app, name="scale")
+
+Master = Annotated[
+    str,
+    typer.Option(
+        "--master", help="Spark master URL: local[*], local[2], spark://host:7077, k8s://..."
+    ),
+]
+Lake = Annotated[
+    str | None,
+    typer.Option(help="The lake when not <data-dir>/lake, e.g. s3a://bucket/custodes/lake."),
+]
+
+
+@scale_app.command("hunt")
+def hunt(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    rules: RulePaths = None,
+    master: Master = "local[*]",
+    lake: Lake = None,
+    since: Annotated[str | None, typer.Option(help="From this time: 2024-05-01, 24h, 7d.")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (same forms).")] = None,
+    store: Annotated[
+        bool, typer.Option(help="Store the alerts in the control database (grouped, suppressed).")
+    ] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON alert per line.")] = False,
+) -> None:
+    """Run Sigma rules over the lake on Spark; one alert per rule, host and user."""
+    from custodes.detect.cache import load_matcher
+    from custodes.scale import spark_hunt, spark_hunt_and_store, spark_session
+
+    with user_errors():
+        matcher = load_matcher(rule_paths(rules))
+        spark = spark_session(master, app_name="custodes-hunt")
+        try:
+            if store:
+                alerts, saved = spark_hunt_and_store(
+                    spark, data_dir, matcher, lake=lake, since=since, until=until
+                )
+                typer.echo(
+                    f"stored: {saved.created} new alerts, {saved.grouped} grouped into existing, "
+                    f"{saved.suppressed} suppressed, {saved.duplicates} already stored",
+                    err=True,
+                )
+            else:
+                alerts = spark_hunt(spark, lake or data_dir, matcher, since=since, until=until)
+        finally:
+            spark.stop()
+    if jsonl:
+        for alert in alerts:
+            line = {
+                "rule_id": alert.rule_id,
+                "title": alert.title,
+                "level": alert.level,
+                "host": alert.host_name,
+                "user": alert.user_name,
+                "count": alert.count,
+                "first_seen_at": alert.first_seen_at.isoformat(),
+                "last_seen_at": alert.last_seen_at.isoformat(),
+                "event_ids": list(alert.event_ids),
+            }
+            typer.echo(orjson.dumps(line).decode())
+        return
+    table = Table("level", "title", "host", "user", "count", "first seen")
+    for alert in alerts:
+        table.add_row(
+            alert.level,
+            alert.title,
+            alert.host_name or "",
+            alert.user_name or "",
+            str(alert.count),
+            alert.first_seen_at.isoformat(timespec="seconds"),
+        )
+    console = output()
+    console.print(table)
+    console.print(f"{len(alerts)} alerts from {len(matcher.rules)} rules on {master}")

@@ -1,0 +1,20 @@
+"""The same jobs on Spark: retro-hunt over the lake with the compiled Sigma matcher."""
+
+from __future__ import annotations
+
+from custodes.scale.hunt import hunt_frame, merge_alerts, spark_hunt, spark_hunt_and_store
+from custodes.scale.lake import as_event_batch, event_name, lake_location, read_lake
+from custodes.scale.session import DEFAULT_MASTER, spark_session
+
+__all__ = [
+    "DEFAULT_MASTER",
+    "as_event_batch",
+    "event_name",
+    "hunt_frame",
+    "lake_location",
+    "merge_alerts",
+    "read_lake",
+    "spark_hunt",
+    "spark_hunt_and_store",
+    "spark_session",
+]
