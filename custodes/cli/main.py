@@ -25,6 +25,7 @@ def register_commands() -> None:
         posture,
         quarantine,
         rules,
+        scale,
         search,
         serve,
         timeline,
