@@ -34,7 +34,11 @@ def register_commands() -> None:
     )
 
 
-register_commands()
-
 if __name__ == "__main__":
-    app()
+    # `python -m custodes.cli.main`: command modules import `custodes.cli.main`, so run that
+    # module rather than registering commands on this second copy of it.
+    from custodes.cli.main import app as main_app
+
+    main_app()
+else:
+    register_commands()

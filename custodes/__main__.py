@@ -1,0 +1,5 @@
+"""`python -m custodes`: the same as the `custodes` command."""
+
+from custodes.cli.main import app
+
+app()
