@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from custodes.errors import LedgerError, NotFound
 from custodes.ingest.wal import write_atomically
-from custodes.ledger.encoding import ID_BYTES, id_bytes, leaf_hashes
+from custodes.ledger.encoding import CHUNK_ROWS, ID_BYTES, id_bytes, leaf_hashes
 from custodes.ledger.journal import (
     FILES,
     HEADS,
@@ -54,15 +54,21 @@ def _append(handle: BinaryIO, data: bytes) -> None:
     os.fsync(handle.fileno())
 
 
-def _same_schema_runs(tables: Sequence[pa.Table]) -> list[pa.Table]:
-    """Consecutive tables with one schema concatenated into one chunk each, in order.
+def _small_tables_joined(tables: Sequence[pa.Table]) -> list[pa.Table]:
+    """The tables in order, consecutive small ones of one schema joined into one chunk.
 
-    One chunk, so many small files are encoded and hashed in one pass, not one pass each.
+    So the many small files of a segment are encoded and hashed in one pass, not one pass each
+    (large tables are left as they are: copying them would cost more than it saves).
     """
     runs: list[list[pa.Table]] = []
     for table in tables:
-        if runs and runs[-1][0].schema == table.schema:
-            runs[-1].append(table)
+        run = runs[-1] if runs else None
+        if (
+            run is not None
+            and run[0].schema == table.schema
+            and sum(part.num_rows for part in run) + table.num_rows <= CHUNK_ROWS
+        ):
+            run.append(table)
         else:
             runs.append([table])
     return [run[0] if len(run) == 1 else pa.concat_tables(run).combine_chunks() for run in runs]
@@ -242,9 +248,9 @@ class Ledger:
                     )
                 )
                 first += table.num_rows
-            tables = [table for _, table in new]
-            leaves = b"".join(leaf_hashes(part) for part in _same_schema_runs(tables))
-            ids = b"".join(id_bytes(part) for part in _same_schema_runs(tables))
+            tables = _small_tables_joined([table for _, table in new])
+            leaves = b"".join([leaf_hashes(part) for part in tables])
+            ids = b"".join([id_bytes(part) for part in tables])
             _append(self.leaves_file, leaves)
             _append(self.ids_file, ids)
             lines = "".join(json.dumps(entry.to_dict()) + "\n" for entry in entries)

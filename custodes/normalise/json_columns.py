@@ -30,6 +30,8 @@ SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 MILLIS_FROM = 10**11  # as `read_time`: larger epoch numbers are milliseconds
 FIRST_MICROS, END_MICROS = -62_135_596_800_000_000, 253_402_300_800_000_000  # years 1 to 9999
 BLOCK_BYTES = 1 << 20  # Arrow parses blocks in parallel; 1 MiB measured best on 2 cores
+#: Read as text up front (the common case: ECS `@timestamp` as ISO 8601 text).
+TEXT_TIMESTAMP = pa.schema([("@timestamp", pa.string())])
 SCALARS = (pa.types.is_string, pa.types.is_int64, pa.types.is_boolean)
 
 
@@ -60,7 +62,7 @@ def read_json_group(
     """Core columns, the fields map and the times of generic JSON records, or None."""
     datas = [record.data for record in records]
     joined = b"\n".join(datas)
-    if joined.count(b"\n") != len(datas) - 1 or SURROGATE.search(joined):
+    if joined.count(b"\n") != len(datas) - 1 or (b"\\u" in joined and SURROGATE.search(joined)):
         return None
     try:
         table = read_table(joined)
@@ -78,9 +80,19 @@ def read_json_group(
 
 
 def read_table(joined: bytes) -> pa.Table:
-    """The objects as a table; times stay text (Arrow would otherwise guess some into times)."""
+    """The objects as a table; times stay text (Arrow would otherwise guess some into times).
+
+    `@timestamp` is read as text from the start, so the usual ECS record needs one parse, not
+    two; other values Arrow takes for times are read again as text.
+    """
     options = pajson.ReadOptions(block_size=BLOCK_BYTES, use_threads=True)
-    table = pajson.read_json(io.BytesIO(joined), read_options=options)
+    try:
+        text_time = pajson.ParseOptions(explicit_schema=TEXT_TIMESTAMP)
+        table = pajson.read_json(io.BytesIO(joined), read_options=options, parse_options=text_time)
+        if table.column(TEXT_TIMESTAMP.names[0]).null_count == table.num_rows:
+            table = table.drop_columns(TEXT_TIMESTAMP.names)  # as if it were absent: no values
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        table = pajson.read_json(io.BytesIO(joined), read_options=options)  # e.g. epoch numbers
     if any(has_times(field.type) for field in table.schema):
         schema = pa.schema([field.with_type(times_as_text(field.type)) for field in table.schema])
         parse = pajson.ParseOptions(explicit_schema=schema)

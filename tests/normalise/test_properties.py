@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from custodes.errors import ParseError
 from custodes.events import RawRecord
 from custodes.normalise import Normaliser, build_batch, builtin_parsers
+from custodes.normalise.batch import event_ids
 
 PARSERS = builtin_parsers()
 #: Every parser, the JSON flavours too (they are reached through JsonParser).
@@ -81,3 +82,19 @@ def test_normaliser_never_loses_a_record(records: list[RawRecord]) -> None:
     stored = set(batch.column("event.id").to_pylist())
     failed = {failure.record.id for failure in failures}
     assert stored | failed == {record.id for record in records}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.binary(max_size=300),
+            st.sampled_from(["", "/var/log/a", "C:\\é"]),
+            st.integers(-(2**63), 2**63 - 1),
+        ),
+        max_size=30,
+    )
+)
+def test_batch_event_ids_are_each_records_own(items: list[tuple[bytes, str, int]]) -> None:
+    records = [RawRecord(data, "file", origin, position) for data, origin, position in items]
+    assert event_ids(records).to_pylist() == [record.id for record in records]
