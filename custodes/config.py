@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,3 +24,9 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL of the control database (`postgresql+psycopg://user:pw@host/db`);
     #: None: `sqlite:///<data_dir>/control.db`.
     control_url: str | None = None
+    #: Seconds after a start that follows a crash during which a batch the WAL replay stored
+    #: and its sender resends (its "ok" was lost) is dropped as `duplicate_resend`.
+    resend_grace_secs: float = 300.0
+    #: This ingest node's name, in its lake segment names (`<node>-<seq>.parquet`): unique per
+    #: writer when several nodes share one lake (docs/scale.md).
+    node: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$")] = "node0"

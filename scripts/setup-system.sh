@@ -6,6 +6,8 @@ command -v logger >/dev/null || need+=(bsdutils)
 [ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null || need+=(rsyslog)
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the web UI's browser test (Playwright drives it)
 ldconfig -p | grep -q libpangoft2-1.0 || need+=(libpangoft2-1.0-0 fonts-dejavu-core)  # PDF reports
+command -v java >/dev/null || need+=(default-jre-headless)  # custodes scale: Spark (Java 17+)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)  # multi-node test
 [ -n "${need[*]:-}" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "missing system packages: ${need[*]} (run as root or install them)" >&2

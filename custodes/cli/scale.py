@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -89,3 +90,32 @@ def hunt(
     console = output()
     console.print(table)
     console.print(f"{len(alerts)} alerts from {len(matcher.rules)} rules on {master}")
+
+
+@scale_app.command("verify")
+def verify(
+    nodes: Annotated[
+        list[Path], typer.Argument(help="Each ingest node's data directory (one shared lake).")
+    ],
+    json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Verify every node's evidence ledger against the shared lake, heads taken together."""
+    from custodes.scale import verify_nodes
+
+    with user_errors():
+        report = verify_nodes(nodes)
+    if json:
+        typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        console = output()
+        for name, node in report.nodes.items():
+            console.print(
+                f"{name}: {node.tree_size} events, signed head at {node.signed_size}, "
+                f"{node.files_checked} files checked"
+            )
+        for name, fault in report.faults:
+            console.print(f"[red]{fault.kind}[/red] {name}: {fault.file or ''} {fault.detail}")
+        state = "[green]intact[/green]" if report.is_intact else "[red]NOT intact[/red]"
+        console.print(f"{report.events} events across {len(report.nodes)} nodes: {state}")
+    if not report.is_intact:
+        raise typer.Exit(1)

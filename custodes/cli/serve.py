@@ -66,7 +66,13 @@ async def run_service(
     """Open the pipeline (detecting with `rules`), serve until SIGTERM/SIGINT, drain, close."""
     from custodes.pipeline import open_pipeline
 
-    pipeline = await asyncio.to_thread(open_pipeline, settings.data_dir, rules=rules)
+    pipeline = await asyncio.to_thread(
+        open_pipeline,
+        settings.data_dir,
+        rules=rules,
+        node=settings.node,
+        resend_grace_secs=settings.resend_grace_secs,
+    )
     notifier = notify_new_alerts(pipeline, config, settings.data_dir) if config.sinks else None
     try:
         service = Service(

@@ -1,13 +1,16 @@
-"""The same jobs on Spark: retro-hunt over the lake with the compiled Sigma matcher."""
+"""The same jobs on Spark (retro-hunt with the compiled Sigma matcher) and several ingest nodes on
+one lake (their ledgers verified together)."""
 
 from __future__ import annotations
 
 from custodes.scale.hunt import hunt_frame, merge_alerts, spark_hunt, spark_hunt_and_store
 from custodes.scale.lake import as_event_batch, event_name, lake_location, read_lake
+from custodes.scale.nodes import NodesReport, shared_lake, verify_nodes
 from custodes.scale.session import DEFAULT_MASTER, spark_session
 
 __all__ = [
     "DEFAULT_MASTER",
+    "NodesReport",
     "as_event_batch",
     "event_name",
     "hunt_frame",
@@ -16,5 +19,7 @@ __all__ = [
     "read_lake",
     "spark_hunt",
     "spark_hunt_and_store",
+    "shared_lake",
     "spark_session",
+    "verify_nodes",
 ]
