@@ -156,7 +156,7 @@ class Door:
         _policy, pseudonyms = self.state()
         table = fetch(self.data_dir, request)
         allowed = active_subjects(self.control, actor.name, case_id, now=now)
-        masked = pseudonyms.mask(table, allowed)
+        masked = pseudonyms.mask(table, allowed, withhold=case_id is None)
         entry = self.record(
             actor,
             request.kind,

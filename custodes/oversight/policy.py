@@ -38,6 +38,8 @@ class Identifiers(Strict):
     fields: tuple[str, ...] = ()
     free_text: tuple[str, ...] = ()
     system_accounts: tuple[str, ...] = ()
+    #: Columns left empty for reads without a case (raw records cannot be fully pseudonymised).
+    withheld: tuple[str, ...] = ()
 
 
 class Purpose(Strict):

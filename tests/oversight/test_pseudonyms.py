@@ -80,3 +80,12 @@ def test_roster_loads_accounts_emails_and_full_names(data_dir: Path) -> None:
     assert roster.identity("maria.garcia@agency.gov") == roster.identity("mgarcia")
     assert roster.identity("Maria Garcia") == "person:E2"
     assert roster.identity("stranger") == "account:stranger"
+
+
+def test_raw_records_are_withheld_without_a_case_and_masked_with_one(door: Door) -> None:
+    plain = door.read(ANALYST, "security-monitoring", EventQuery(limit=5)).table
+    assert plain.column("event.original").null_count == 5
+    in_case = door.read(ANALYST, "investigation", EventQuery(limit=5), "C-1").table
+    originals = in_case.column("event.original").to_pylist()
+    assert all(text and "usr-" in text for text in originals)
+    assert not any(name in text for text in originals for name in PEOPLE)

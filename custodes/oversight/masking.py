@@ -1,0 +1,260 @@
+"""Masking whole Arrow tables with pseudonyms, column by column, without a loop per event.
+
+Identifier columns are dictionary-encoded and each distinct value mapped once. Free text (every
+free-text column and every value of the `fields` map, deduplicated together with
+`dictionary_encode`) is joined into one string and searched in one Aho-Corasick pass (C) for
+every name the roster knows and every account seen in the identifier columns; only the names
+found are rewritten, and the texts are split apart again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import ahocorasick
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from custodes.oversight.pseudonyms import MIN_NAME_CHARS, short_account
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from custodes.oversight.pseudonyms import Pseudonymiser
+
+SEPARATOR = "\x00"  # joins the distinct texts for one search; a text holding it is searched alone
+
+
+@dataclass(frozen=True)
+class MaskResult:
+    """A masked table, the pseudonyms shown in clear, and those masked."""
+
+    table: pa.Table
+    revealed: frozenset[str]
+    masked: frozenset[str]
+
+
+def mask_table(
+    owner: Pseudonymiser, table: pa.Table, revealed: frozenset[str], *, withhold: bool = False
+) -> MaskResult:
+    """The table with identifiers replaced, except people whose pseudonym is `revealed`."""
+    if withhold:
+        for name in set(owner.identifiers.withheld) & set(table.column_names):
+            position = table.column_names.index(name)
+            empty = pa.nulls(table.num_rows, table.schema.field(name).type)
+            table = table.set_column(position, table.schema.field(name), empty)
+    run = MaskRun(owner, revealed)
+    identifiers = set(owner.identifiers.columns) & set(table.column_names)
+    for name in identifiers:  # names seen in identifier columns are looked for in text too
+        run.learn(table.column(name))
+    texts = [name for name in owner.identifiers.free_text if name in table.column_names]
+    if withhold:
+        texts = [name for name in texts if name not in owner.identifiers.withheld]
+    arrays = [table.column(name).combine_chunks() for name in texts]
+    fields = table.column("fields").combine_chunks() if "fields" in table.column_names else None
+    items = is_identifier = None
+    if fields is not None:
+        keys, items, offsets = map_parts(fields)
+        wanted = pa.array(list(owner.identifiers.fields), pa.string())
+        is_identifier = pc.fill_null(pc.is_in(keys, value_set=wanted), False)
+        arrays.append(items)
+    masked_texts = run.mask_texts(arrays)
+    columns = []
+    for name in table.column_names:
+        column: pa.Array | pa.ChunkedArray = table.column(name)
+        if name in identifiers:
+            column = run.map_values(column, run.identifier)
+        elif name in texts:
+            column = masked_texts[texts.index(name)]
+        elif name == "fields" and fields is not None:
+            assert items is not None and is_identifier is not None
+            values = masked_texts[-1]
+            if pc.any(is_identifier).as_py():
+                ids = run.map_values(pc.filter(items, is_identifier), run.identifier)
+                values = pc.replace_with_mask(values, is_identifier, ids)
+            mask = fields.is_null() if fields.null_count else None
+            column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
+        columns.append(column)
+    masked = pa.Table.from_arrays(columns, schema=table.schema)
+    return MaskResult(masked, frozenset(run.revealed_seen), frozenset(run.masked_seen))
+
+
+def map_parts(maps: pa.MapArray) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Keys, items and offsets (from 0) of a possibly sliced map array."""
+    offsets = maps.offsets
+    start, end = offsets[0].as_py(), offsets[-1].as_py()
+    keys = maps.keys.slice(start, end - start)
+    items = maps.items.slice(start, end - start)
+    if start:
+        offsets = pc.subtract(offsets, pa.scalar(start, offsets.type))
+    return keys, items, offsets
+
+
+class MaskRun:
+    """One masking pass over a table: the names it learnt and the pseudonyms it used."""
+
+    def __init__(self, owner: Pseudonymiser, revealed: frozenset[str]) -> None:
+        self.owner = owner
+        self.revealed = revealed
+        self.revealed_seen: set[str] = set()
+        self.masked_seen: set[str] = set()
+        self.extra: set[str] = set()
+
+    def learn(self, column: pa.ChunkedArray) -> None:
+        """Add the person values of an identifier column to the names looked for in text."""
+        known = self.owner.roster.identities
+        for value in pc.unique(column).to_pylist():
+            if isinstance(value, str) and self.owner.is_person(value):
+                short = short_account(value)
+                if short not in known and len(short) >= MIN_NAME_CHARS:
+                    self.extra.add(short)  # `AGENCY\x` is found through `x` (`\` is a boundary)
+
+    def identifier(self, value: str) -> str:
+        """An identifier's value -> its pseudonym (unless revealed or not a person)."""
+        if not self.owner.is_person(value):
+            return value
+        alias = self.owner.pseudonym(value)
+        if alias in self.revealed:
+            self.revealed_seen.add(alias)
+            return value
+        self.masked_seen.add(alias)
+        return alias
+
+    def map_values(
+        self, column: pa.ChunkedArray | pa.Array, mapper: Callable[[str], str]
+    ) -> pa.Array:
+        """Apply `mapper` once per distinct value."""
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if len(array) == 0 or array.null_count == len(array):
+            return array
+        encoded = pc.dictionary_encode(array)
+        values = [mapper(value) for value in encoded.dictionary.to_pylist()]
+        return pc.take(pa.array(values, pa.string()), encoded.indices)
+
+    def mask_texts(self, arrays: list[pa.Array]) -> list[pa.Array]:
+        """Several text arrays masked together (each distinct text is searched once)."""
+        if not arrays:
+            return arrays
+        lengths = [len(array) for array in arrays]
+        joined = pa.concat_arrays([array.cast(pa.string()) for array in arrays])
+        if len(joined) == 0 or joined.null_count == len(joined):
+            return arrays
+        encoded = pc.dictionary_encode(joined)
+        replaced = self.replace_names(encoded.dictionary.to_pylist())
+        if replaced is None:
+            return arrays
+        masked = pc.take(pa.array(replaced, pa.string()), encoded.indices)
+        found, start = [], 0
+        for length in lengths:
+            found.append(masked.slice(start, length))
+            start += length
+        return found
+
+    def replace_names(self, texts: list[str | None]) -> list[str | None] | None:
+        """Known names in texts -> pseudonyms (None when no text names anyone).
+
+        All texts are joined into one string and searched in one Aho-Corasick pass.
+        """
+        names = self.finder()
+        if names is None:
+            return None
+        whole = SEPARATOR.join(text or "" for text in texts)
+        if whole.count(SEPARATOR) != len(texts) - 1:  # a text holds the separator itself
+            return [self.replace_in(names, text) for text in texts]
+        replaced = self.replace_in(names, whole)
+        if replaced is whole or replaced is None:
+            return None
+        return [
+            None if text is None else part
+            for text, part in zip(texts, replaced.split(SEPARATOR), strict=True)
+        ]
+
+    def replace_in(self, names: Names, text: str | None) -> str | None:
+        """One text with every known name (on word boundaries) replaced; the same object if none.
+
+        The automaton finds the names in C; boundaries are checked, and the pseudonyms (all of
+        one length) put in place, with numpy; Python maps each distinct name once.
+        """
+        if not text:
+            return text
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters grow when lowered: keep them as they are
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        found = np.array(list(names.automaton.iter_long(lowered)), dtype=np.int64).reshape(-1, 2)
+        if not len(found):
+            return text
+        word_index = found[:, 1]
+        ends = found[:, 0] + 1
+        starts = ends - names.lengths[word_index]
+        codes = code_points(text)
+        touching = np.zeros(len(starts), dtype=bool)
+        inside = starts > 0
+        touching[inside] |= is_word(codes[starts[inside] - 1])
+        within = ends < len(codes)
+        touching[within] |= is_word(codes[ends[within]])
+        aliases = {
+            int(i): self.alias_of(names.words[i]) for i in np.unique(word_index[~touching]).tolist()
+        }
+        shown = sorted(i for i, alias in aliases.items() if alias is not None)
+        replaced = ~touching & np.isin(word_index, np.array(shown, dtype=np.int64))
+        if not replaced.any():
+            return text
+        cut_starts = np.concatenate(([0], ends[replaced])).tolist()
+        cut_ends = np.concatenate((starts[replaced], [len(text)])).tolist()
+        pieces: list[str] = [""] * (2 * len(cut_starts) - 1)
+        pieces[0::2] = [text[a:b] for a, b in zip(cut_starts, cut_ends, strict=True)]
+        pieces[1::2] = [aliases[i] or "" for i in word_index[replaced].tolist()]
+        return "".join(pieces)
+
+    def alias_of(self, name: str) -> str | None:
+        """A found name's pseudonym, or None when it stays (revealed, or not a person)."""
+        shown = self.identifier(name)
+        return None if shown == name else shown
+
+    def finder(self) -> Names | None:
+        """The roster's names, or those plus the names learnt from this table."""
+        if not self.extra:
+            return self.owner.roster_names()
+        return Names.build(set(self.owner.roster.identities) | self.extra)
+
+
+def code_points(text: str) -> np.ndarray:
+    """The text's code points (one byte each when it is ASCII, as it mostly is)."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def is_word(codes: np.ndarray) -> np.ndarray:
+    """Per code point: a letter, digit or `_` (any non-ASCII counts as a letter)."""
+    word: np.ndarray = (
+        ((codes >= 48) & (codes <= 57))
+        | ((codes >= 65) & (codes <= 90))
+        | ((codes >= 97) & (codes <= 122))
+        | (codes == 95)
+        | (codes > 127)
+    )
+    return word
+
+
+@dataclass(frozen=True)
+class Names:
+    """Lower-case names in an Aho-Corasick automaton (value: the word's index)."""
+
+    automaton: ahocorasick.Automaton
+    words: list[str]
+    lengths: np.ndarray
+
+    @classmethod
+    def build(cls, names: Iterable[str]) -> Names | None:
+        """The automaton of these names (None when there are none)."""
+        words = sorted({name for name in names if len(name) >= MIN_NAME_CHARS})
+        if not words:
+            return None
+        automaton = ahocorasick.Automaton()
+        for index, word in enumerate(words):
+            automaton.add_word(word, index)
+        automaton.make_automaton()
+        return cls(automaton, words, np.array([len(word) for word in words], dtype=np.int64))
