@@ -23,6 +23,9 @@ MIN_HISTORY_DAYS = 3
 MIN_PEER_ROWS = 20
 #: Pseudo-rows of the whole population a peer group's rarity share is smoothed with.
 SHARE_PRIOR_ROWS = 20
+#: Peer quantiles are taken over at most this many rows (an even, deterministic subsample);
+#: the share of rows with a feature always counts them all.
+MAX_QUANTILE_ROWS = 5000
 #: Peer baselines are refreshed every this many days (from the days before the refresh).
 PEER_REFRESH_DAYS = 7
 #: MAD -> standard deviation for normal data, and the smallest scale (log1p units, ~1.65x).
@@ -61,7 +64,7 @@ def sorted_quantile(ordered: np.ndarray, counts: np.ndarray, quantile: float) ->
     position = quantile * (counts - 1)
     low = np.floor(position).astype(np.intp)
     high = np.ceil(position).astype(np.intp)
-    fraction = (position - low)[:, None]
+    fraction = (position - low)[:, None].astype(ordered.dtype)
     take_low = np.take_along_axis(ordered, low[:, None, None], axis=1)[:, 0, :]
     take_high = np.take_along_axis(ordered, high[:, None, None], axis=1)[:, 0, :]
     return np.asarray(take_low + (take_high - take_low) * fraction)
@@ -134,14 +137,15 @@ def group_stats(values: np.ndarray, prior: np.ndarray | None = None) -> tuple[np
     """Median, upper quantile, floored scaled MAD, share of non-zero rows (smoothed towards
     `prior`, the population's, or towards 1/2) and upper quantile of the non-zero values, per
     feature of a block."""
-    counts = np.full(1, values.shape[0])
-    median, upper, scale = median_and_scale(values[None, :, :], counts)
     present = (values > 0).sum(axis=0)
+    sample = values[:: -(-len(values) // MAX_QUANTILE_ROWS)] if len(values) else values
+    counts = np.full(1, sample.shape[0])
+    median, upper, scale = median_and_scale(sample[None, :, :], counts)
     if prior is None:
         share = (present + 1) / (values.shape[0] + 2)
     else:
         share = (present + SHARE_PRIOR_ROWS * prior) / (values.shape[0] + SHARE_PRIOR_ROWS)
-    return median[0], upper[0], scale[0], share, active_upper(values)
+    return median[0], upper[0], scale[0], share, active_upper(sample)
 
 
 def peer_baselines(table: FeatureTable, transformed: np.ndarray) -> tuple[np.ndarray, ...]:
