@@ -45,6 +45,7 @@ NAV: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/rules", "Rules", READ_RULES),
     ("/posture", "Posture", SIGNED_IN),
     ("/ueba", "Behaviour", READ_ALERTS),
+    ("/cases", "Cases", (Role.ANALYST, Role.INVESTIGATOR, Role.OVERSIGHT)),
     ("/reveals", "Reveals", READ_EVENTS),
     ("/oversight", "Oversight", (Role.OVERSIGHT,)),
 )
@@ -292,3 +293,6 @@ def install_web(app: FastAPI) -> None:
     from custodes.web.ueba import router as ueba_router  # it imports this module
 
     app.include_router(ueba_router)
+    from custodes.web.investigate import router as investigate_router  # it imports this module
+
+    app.include_router(investigate_router)

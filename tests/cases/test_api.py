@@ -127,3 +127,14 @@ def test_a_case_from_an_alert_with_a_note_a_timeline_and_a_handover(
     assert [item["kind"] for item in case["items"]] == ["alert", "note", "timeline"]
     refused = client.get(f"/api/cases/{case_id}/export", headers=headers["ivy"])
     assert refused.status_code == 403 and "reveal" in refused.text
+
+
+def test_graph_and_process_tree_pages_draw(
+    client: Client, headers: dict[str, dict[str, str]], alert_id: int
+) -> None:
+    graph = client.get(f"/graph?alert={alert_id}&window=2h", headers=headers["ana"])
+    assert graph.status_code == 200, graph.text
+    assert "<svg" in graph.text and "APP01" in graph.text
+    trees = client.get(f"/process-tree?alert={alert_id}", headers=headers["ana"])
+    assert trees.status_code == 200 and "rundll32.exe" in trees.text
+    assert "comsvcs.dll, MiniDump" in trees.text
