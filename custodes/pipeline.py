@@ -46,6 +46,12 @@ from custodes.store.quarantine import (
     read_quarantine,
     write_failures,
 )
+from custodes.store.resend import (
+    DEFAULT_RESEND_GRACE_SECS,
+    DUPLICATE_RESEND,
+    ResendFilter,
+    read_replayed_segment,
+)
 
 WAL_DIR = "wal"
 MAX_PENDING = 2  # closed segments waiting for the flush thread
@@ -58,6 +64,7 @@ class SubmitResult:
     stored: int
     quarantined: int
     withheld: int = 0  # protected-channel events: counted per day, never stored
+    duplicates: int = 0  # resent after a crash, already stored by the WAL replay
 
 
 class Pipeline:
@@ -72,6 +79,7 @@ class Pipeline:
         ledger: EventLedger | None = None,
         registry: Registry | None = None,
         max_segment_bytes: int = 64 << 20,
+        resend_grace_secs: float = DEFAULT_RESEND_GRACE_SECS,
     ) -> None:
         self.data_dir = data_dir
         self.normaliser = normaliser
@@ -93,8 +101,10 @@ class Pipeline:
         self.flush_error: BaseException | None = None
         #: Seconds spent per step, for benchmarks and `custodes ingest --timings`.
         self.seconds = dict.fromkeys(("normalise", "wal", "detect", "lake", "ledger"), 0.0)
+        #: Ids the crash replay stored: a sender that missed its "ok" resends them.
+        self.resends = ResendFilter(grace_secs=resend_grace_secs)
         for segment in self.wal.segments():  # a crash left these: move them into the lake now
-            self.move_segment(segment)
+            self.move_segment(segment, read_replayed_segment(self.resends, segment, node=node))
         self.cursors = dict(self.wal.state.cursors)
         self.flusher = threading.Thread(target=self.flush_loop, name="custodes-flush", daemon=True)
         self.flusher.start()
@@ -109,6 +119,9 @@ class Pipeline:
         """Normalise and commit a batch with the sources' cursors; durable when this returns."""
         started = time.perf_counter()
         events, failures = self.normaliser.normalise(records)
+        events, duplicates = self.resends.drop(events)
+        if duplicates and self.registry is not None:
+            self.registry.track_action(DUPLICATE_RESEND, count=duplicates)
         failed = failures_batch(failures, datetime.now(UTC))
         normalised = events.num_rows
         if self.withhold is not None:
@@ -119,6 +132,7 @@ class Pipeline:
             stored=events.num_rows,
             quarantined=failed.num_rows,
             withheld=normalised - events.num_rows,
+            duplicates=duplicates,
         )
 
     def commit(
@@ -237,6 +251,7 @@ def open_pipeline(
     max_segment_bytes: int = 64 << 20,
     rules: Sequence[Path] = (),
     ledger: bool = True,
+    resend_grace_secs: float = DEFAULT_RESEND_GRACE_SECS,
 ) -> Pipeline:
     """The pipeline for a data directory, with the registered parsers; replays a leftover WAL.
 
@@ -267,6 +282,7 @@ def open_pipeline(
             registry=registry,
             max_segment_bytes=max_segment_bytes,
             ledger=event_ledger,
+            resend_grace_secs=resend_grace_secs,
         )
     except BaseException:
         if event_ledger is not None:

@@ -282,6 +282,32 @@ def test_batcher_acknowledges_only_after_the_commit_returned() -> None:
     assert counters.queue_depth == 0
 
 
+def test_batcher_counts_resent_duplicates_as_drops_with_their_reason() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from custodes.events import RawRecord
+    from custodes.serve import Batcher
+
+    def submit(records: list[RawRecord], **_: Any) -> Any:
+        return SimpleNamespace(stored=1, quarantined=0, duplicates=len(records) - 1)
+
+    async def scenario() -> Counters:
+        counters = Counters()
+        batcher = Batcher(submit, counters, max_wait_secs=0)
+        running = asyncio.create_task(batcher.run())
+        receipt = await batcher.offer("http", [RawRecord(b"1"), RawRecord(b"2"), RawRecord(b"3")])
+        assert receipt.committed == 3  # stored before: the sender hears ok
+        await batcher.close()
+        await running
+        batcher.shutdown()
+        return counters
+
+    http = asyncio.run(scenario()).sources["http"]
+    assert (http.received, http.stored, http.dropped) == (3, 1, 2)
+    assert http.drop_reasons == {"duplicate_resend": 2}
+
+
 def test_source_counters_reach_metrics(data_dir: Path) -> None:
     import httpx
 

@@ -24,6 +24,7 @@ from custodes.errors import Overloaded
 from custodes.events import RawRecord
 from custodes.ingest.intake import Receipt
 from custodes.serve.counters import Counters
+from custodes.store.resend import DUPLICATE_RESEND
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,9 @@ class Batcher:
             self.counters.batches += 1
             counters.stored += result.stored
             counters.quarantined += result.quarantined
+            duplicates = getattr(result, "duplicates", 0)  # resent after a crash: counted
+            if duplicates:
+                self.drop(source, duplicates, DUPLICATE_RESEND)
             now = time.monotonic()
             for chunk in group:
                 counters.ack_latency.observe(now - chunk.enqueued_at, len(chunk.records))

@@ -50,6 +50,7 @@ def test_migrations_are_idempotent_and_keep_data(data_dir: Path) -> None:
 def import_table_modules() -> None:
     """Import every stage module, so each table declared on `Base` anywhere is known."""
     skipped = ("custodes.cli", "custodes.api", "custodes.web", "custodes.store.migrations")
+    skipped += ("custodes.__main__",)  # importing it runs the CLI
     for module in pkgutil.walk_packages(custodes.__path__, "custodes."):
         if not module.name.startswith(skipped):
             importlib.import_module(module.name)
