@@ -22,6 +22,7 @@ LABELS = {
     "distinct_hosts": "hosts logged on to",
     "distinct_source_ips": "source addresses of logons",
     "privileged_actions": "privileged actions",
+    "account_changes": "account or group changes",
     "bytes_out": "bytes sent",
     "bytes_in": "bytes received",
     "web_requests": "web requests",

@@ -26,6 +26,23 @@ USUAL_HOURS_MIN_EVENTS = 30
 FAILURE_CODES = ("4625", "4771")
 PRIVILEGED_CODES = ("4672", "4720", "4722", "4725", "4726", "4728", "4732", "4738", "4756")
 PRIVILEGED_ACTIONS = ("sudo", "user_added_to_group", "group_member_added", "su")
+#: Account and group changes: Windows ids, and Linux tools run through sudo.
+ACCOUNT_CHANGE_CODES = (
+    "4720",
+    "4722",
+    "4725",
+    "4726",
+    "4728",
+    "4729",
+    "4732",
+    "4733",
+    "4738",
+    "4756",
+    "4757",
+)
+ACCOUNT_TOOLS = (
+    r"COMMAND=\S*/(useradd|usermod|userdel|gpasswd|groupadd|groupmod|adduser|addgroup|chage)\b"
+)
 
 BASE_SQL = r"""
 CREATE OR REPLACE TEMP TABLE base AS
@@ -55,6 +72,10 @@ SELECT
         OR ("event.action" = 'login' AND "event.outcome" = 'failure'), false) AS is_failure,
     coalesce(("event.code" IN {privileged_codes}) OR (dataset = 'authlog'
         AND "event.action" IN {privileged_actions}), false) AS is_privileged,
+    coalesce(("event.code" IN {account_change_codes}) OR (dataset = 'authlog'
+        AND "event.action" IN ('user_added_to_group', 'group_member_added')) OR (dataset = 'authlog'
+        AND "event.action" = 'sudo' AND regexp_matches(message, {account_tools})), false)
+        AS is_account_change,
     coalesce("event.action" = 'login', false) AS is_remote_access,
     coalesce(dataset = 'cef' AND "url.original" IS NOT NULL, false) AS is_web,
     coalesce("event.action" = 'checkin', false) AS is_checkin,
@@ -79,6 +100,7 @@ SELECT entity, day, unnest(map_keys(m)) AS feature, unnest(map_values(m)) AS val
     'distinct_hosts': count(DISTINCT host) FILTER (is_logon)::DOUBLE,
     'distinct_source_ips': count(DISTINCT ip) FILTER (is_logon)::DOUBLE,
     'privileged_actions': count(*) FILTER (is_privileged)::DOUBLE,
+    'account_changes': count(*) FILTER (is_account_change)::DOUBLE,
     'bytes_out': coalesce(sum(bytes_out) FILTER (is_web), 0)::DOUBLE,
     'bytes_in': coalesce(sum(bytes_in) FILTER (is_web), 0)::DOUBLE,
     'remote_access_bytes_out': coalesce(sum(bytes_out) FILTER (dataset = 'cef'
@@ -189,6 +211,8 @@ def load_base(connection: duckdb.DuckDBPyConnection, since: date, until: date) -
         failure_codes=FAILURE_CODES,
         privileged_codes=PRIVILEGED_CODES,
         privileged_actions=PRIVILEGED_ACTIONS,
+        account_change_codes=ACCOUNT_CHANGE_CODES,
+        account_tools="'" + ACCOUNT_TOOLS.replace("'", "''") + "'",
     )
     connection.execute(sql, {"since": since, "until": until})
     connection.execute(CLEAN_SQL)
