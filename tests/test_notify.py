@@ -314,11 +314,11 @@ def test_only_newly_stored_alerts_are_notified(tmp_path: Path, webhook: Webhook)
     with open_control(tmp_path) as control:
         now = datetime.now(UTC)
         saved = save_alerts(control, [first, quiet], now=now)
-        assert notify_new_alerts(notifier, control, saved, now=now) == 2
+        assert notify_new_alerts(notifier, control, saved) == 2
         later = datetime.now(UTC)
         regrouped = save_alerts(control, [again], now=later)
         assert regrouped.grouped == 1
-        assert notify_new_alerts(notifier, control, regrouped, now=later) == 0
+        assert notify_new_alerts(notifier, control, regrouped) == 0
     notifier.close()
     assert [(item["title"], item["event_ids"]) for item in webhook.received] == [
         ("Encoded PowerShell", ["e1"])
@@ -343,3 +343,41 @@ def test_config_errors_name_the_key(
         build_notifier(sinks, notifications, tmp_path)
     assert raised.value.key == key
     assert raised.value.message.startswith(key)
+
+
+def test_a_rule_firing_on_ingest_notifies_once_per_new_alert(
+    tmp_path: Path, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custodes.detect.engine import Detection
+    from custodes.events import RawRecord
+    from custodes.notify import notify_on_saved
+    from custodes.pipeline import open_pipeline
+
+    monkeypatch.setenv("CUSTODES_CACHE_DIR", str(tmp_path / "cache"))
+    rule = tmp_path / "rule.yml"
+    rule.write_text(
+        "title: Encoded PowerShell\nid: 0f6a3b1e-5c2d-4e8f-9a7b-1c2d3e4f5a6b\nlevel: high\n"
+        "logsource: {product: windows}\n"
+        "detection: {sel: {CommandLine|contains: ' -enc '}, condition: sel}\n"
+    )
+
+    def line(n: int) -> RawRecord:
+        system = {"EventID": 4688, "Channel": "Security", "Computer": "ws01", "EventRecordID": n}
+        data = {"CommandLine": f"powershell -enc AAAA{n}", "SubjectUserName": "alice"}
+        document = {"Event": {"System": system, "EventData": data}}
+        return RawRecord(data=json.dumps(document).encode(), source="http")
+
+    notifier = build_notifier(
+        {"hook": {"type": "webhook", "url": webhook.url}},
+        {"routes": [{"min_level": "high", "sinks": ["hook"]}]},
+        tmp_path,
+    )
+    with open_pipeline(tmp_path / "data", rules=[rule], ledger=False) as pipeline:
+        [detection] = [d for d in pipeline.on_commit if isinstance(d, Detection)]
+        notify_on_saved(notifier, detection)
+        pipeline.submit([line(1), line(2)])
+        pipeline.submit([line(3)])  # grouped into the open alert: no news
+    notifier.close()
+    assert [(item["title"], item["count"]) for item in webhook.received] == [
+        ("Encoded PowerShell", 2)
+    ]

@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,27 +36,17 @@ def build_app(service: Service, settings: Settings) -> Any:
     return web_app
 
 
-def notify_new_alerts(pipeline: Any, config: ServiceConfig, data_dir: Path) -> Any:
-    """Send each new alert the streaming detection stores to the sinks its routes name."""
-    from custodes.detect.engine import BatchDetection, Detection
-    from custodes.notify import MAX_EVENT_IDS, build_notifier
+def start_notifier(pipeline: Any, config: ServiceConfig, data_dir: Path) -> Any:
+    """A notifier for the configured sinks, told of each new alert the streaming detection
+    stores (`custodes.notify.notify_on_saved`)."""
+    from custodes.detect.engine import Detection
+    from custodes.notify import build_notifier, notify_on_saved
     from custodes.plugins import load
-    from custodes.store.alerts import get_alert
 
     notifier = build_notifier(config.sinks, config.notifications, data_dir, factories=load().sinks)
-
-    def listener_for(detection: Detection) -> Callable[[BatchDetection], None]:
-        def notify(result: BatchDetection) -> None:
-            for alert_id in result.saved.created_ids:
-                payload = get_alert(detection.control, alert_id).to_dict()
-                payload["event_ids"] = payload["event_ids"][:MAX_EVENT_IDS]
-                notifier.submit(payload)
-
-        return notify
-
     for listener in pipeline.on_commit:
         if isinstance(listener, Detection):
-            listener.on_saved.append(listener_for(listener))
+            notify_on_saved(notifier, listener)
     return notifier
 
 
@@ -73,7 +63,7 @@ async def run_service(
         node=settings.node,
         resend_grace_secs=settings.resend_grace_secs,
     )
-    notifier = notify_new_alerts(pipeline, config, settings.data_dir) if config.sinks else None
+    notifier = start_notifier(pipeline, config, settings.data_dir) if config.sinks else None
     try:
         service = Service(
             config,

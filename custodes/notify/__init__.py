@@ -5,8 +5,7 @@ The built-in sinks register through the `register_sinks` hook, as an outside pac
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from custodes.events import Alert
 from custodes.notify.routing import (
@@ -31,6 +30,9 @@ from custodes.plugins.hookspecs import hookimpl
 from custodes.store.alerts import SaveResult, get_alert
 from custodes.store.control import Control
 
+if TYPE_CHECKING:  # importing detection (pySigma) on every plugin load would be slow
+    from custodes.detect.engine import BatchDetection, Detection
+
 MAX_EVENT_IDS = 50
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "alert_payload",
     "build_notifier",
     "notify_new_alerts",
+    "notify_on_saved",
     "register_sinks",
     "resend_dead_letters",
 ]
@@ -74,21 +77,23 @@ def alert_payload(alert: Alert, *, alert_id: int | None = None) -> dict[str, Any
     }
 
 
-def notify_new_alerts(
-    notifier: Notifier, control: Control, saved: SaveResult, *, now: datetime
-) -> int:
-    """Queue a notification for each alert `save_alerts(..., now=now)` created (not the grouped
-    ones: a repeat of an open alert is no news). Returns how many were queued."""
-    queued = 0
-    for alert_id in dict.fromkeys(saved.alert_ids):
-        stored = get_alert(control, alert_id)
-        if stored.created_at != now:
-            continue
-        payload = stored.to_dict()
+def notify_new_alerts(notifier: Notifier, control: Control, saved: SaveResult) -> int:
+    """Queue a notification for each alert `saved` created (not the grouped ones: a repeat of
+    an open alert is no news). Returns how many were queued."""
+    for alert_id in saved.created_ids:
+        payload = get_alert(control, alert_id).to_dict()
         payload["event_ids"] = payload["event_ids"][:MAX_EVENT_IDS]
         notifier.submit(payload)
-        queued += 1
-    return queued
+    return len(saved.created_ids)
+
+
+def notify_on_saved(notifier: Notifier, detection: Detection) -> None:
+    """Notify the new alerts of every batch `detection` stores, once its transaction committed."""
+
+    def notify(result: BatchDetection) -> None:
+        notify_new_alerts(notifier, detection.control, result.saved)
+
+    detection.on_saved.append(notify)
 
 
 @hookimpl
