@@ -182,11 +182,11 @@ class MaskRun:
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters grow when lowered: keep them as they are
             lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-        found = np.array(list(names.automaton.iter_long(lowered)), dtype=np.int64).reshape(-1, 2)
-        if not len(found):
+        matches = list(names.automaton.iter(lowered))  # every match, overlaps included
+        if not matches:
             return text
-        word_index = found[:, 1]
-        ends = found[:, 0] + 1
+        word_index = np.array([match[1] for match in matches], dtype=np.int64)
+        ends = np.array([match[0] for match in matches], dtype=np.int64) + 1
         starts = ends - names.lengths[word_index]
         codes = code_points(text)
         touching = np.zeros(len(starts), dtype=bool)
@@ -194,6 +194,9 @@ class MaskRun:
         touching[inside] |= is_word(codes[starts[inside] - 1])
         within = ends < len(codes)
         touching[within] |= is_word(codes[ends[within]])
+        starts, ends, word_index = starts[~touching], ends[~touching], word_index[~touching]
+        starts, ends, word_index = leftmost_longest(starts, ends, word_index)
+        touching = np.zeros(len(starts), dtype=bool)
         aliases = {
             int(i): self.alias_of(names.words[i]) for i in np.unique(word_index[~touching]).tolist()
         }
@@ -218,6 +221,23 @@ class MaskRun:
         if not self.extra:
             return self.owner.roster_names()
         return Names.build(set(self.owner.roster.identities) | self.extra)
+
+
+def leftmost_longest(
+    starts: np.ndarray, ends: np.ndarray, word_index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The matches a left-to-right reader takes: at each start the longest, none overlapping."""
+    order = np.lexsort((starts - ends, starts))
+    starts, ends, word_index = starts[order], ends[order], word_index[order]
+    reach = np.maximum.accumulate(np.concatenate(([0], ends[:-1])))
+    keep = starts >= reach
+    if (~keep & (ends > reach)).any():  # a match straddling a dropped one: decide one by one
+        keep[:] = False
+        taken_to = 0
+        for position, (first, last) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            if first >= taken_to:
+                keep[position], taken_to = True, last
+    return starts[keep], ends[keep], word_index[keep]
 
 
 def code_points(text: str) -> np.ndarray:

@@ -89,3 +89,21 @@ def test_raw_records_are_withheld_without_a_case_and_masked_with_one(door: Door)
     originals = in_case.column("event.original").to_pylist()
     assert all(text and "usr-" in text for text in originals)
     assert not any(name in text for text in originals for name in PEOPLE)
+
+
+def test_overlapping_names_are_read_left_to_right_longest_first(data_dir: Path) -> None:
+    pseudonyms = masker(data_dir)
+    table = pa.table({"message": ["to john.smith@agency.gov, cc jsmith; John Smith signed"]})
+    masked = pseudonyms.mask(table).table.column("message").to_pylist()[0]
+    alias = pseudonyms.pseudonym("jsmith")
+    assert masked == f"to {alias}, cc {alias}; {alias} signed"
+
+
+def test_leftmost_longest_keeps_a_match_after_a_straddling_one() -> None:
+    import numpy as np
+
+    from custodes.oversight.masking import leftmost_longest
+
+    starts, ends = np.array([0, 3, 7]), np.array([5, 10, 9])  # [0,5) kept, [3,10) dropped
+    kept = leftmost_longest(starts, ends, np.array([0, 1, 2]))
+    assert kept[2].tolist() == [0, 2]
