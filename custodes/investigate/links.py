@@ -195,14 +195,21 @@ def read_by_ids(data_dir: Path, event_ids: Iterable[str]) -> pa.Table:
         connection.close()
 
 
-def gather(table: pa.Table, ids: Identifiers, *, follow_accounts: bool) -> Identifiers:
-    """The identifiers of `ids` plus those the events of `table` carry."""
+def gather(
+    table: pa.Table, ids: Identifiers, *, follow_accounts: bool, is_broad: bool = True
+) -> Identifiers:
+    """The identifiers of `ids` plus those the events of `table` carry.
+
+    Narrow gathering (`is_broad=False`, for host, user, IP and process seeds, whose own events
+    are many) follows only identifiers scoped to one session or process: logon ids, process
+    GUIDs, service images and devices, never accounts, addresses or workstations.
+    """
     found = ids.copy()
     rows = table.to_pylist()
     for row in rows:
         host = usable(row.get("host.name"))
         for name in ("source.ip", "destination.ip"):
-            if (value := usable(row.get(name))) is not None:
+            if is_broad and (value := usable(row.get(name))) is not None:
                 found.ips.add(value)
         logon = usable(row.get("winlog.logon.id"))
         if host and logon:
@@ -216,8 +223,10 @@ def gather(table: pa.Table, ids: Identifiers, *, follow_accounts: bool) -> Ident
         if (value := usable(row.get("device.id"))) is not None:
             found.devices.add(value)
         for name in ("workstation", "workstation_short"):
-            if (value := usable(row.get(name))) is not None:
+            if is_broad and (value := usable(row.get(name))) is not None:
                 found.workstations.add(value.upper())
+        if not is_broad:
+            continue
         if follow_accounts or row.get("event.code") in ACCOUNT_LINKING_CODES:
             if row.get("event.outcome") == "failure":
                 continue

@@ -171,11 +171,13 @@ def resolve_seed(
     return end - window, end, ids
 
 
-def link(data_dir: Path, since: datetime, until: datetime, ids: Identifiers) -> pa.Table:
+def link(
+    data_dir: Path, since: datetime, until: datetime, ids: Identifiers, *, is_broad: bool = True
+) -> pa.Table:
     """Follow identifiers for a few rounds; the linking columns of every event reached."""
     table = read_links(data_dir, since, until, ids)
     for _ in range(LINK_ROUNDS - 1):
-        grown = gather(table, ids, follow_accounts=False)
+        grown = gather(table, ids, follow_accounts=False, is_broad=is_broad)
         if grown.size() == ids.size():
             break
         ids = grown
@@ -228,7 +230,7 @@ def build_timeline(
     """The timeline of a seed: linked events in order, grouped into steps, read via the door."""
     door.authorise(actor, purpose, case_id)
     since, end, ids = resolve_seed(data_dir, control, door, seed, parse_window(window), until)
-    links = link(data_dir, since, end, ids)
+    links = link(data_dir, since, end, ids, is_broad=seed.kind in ("alert", "event"))
     rows = [row for row in links.to_pylist() if usable(row.get("event.id"))]
     rows = rows[:MAX_ROWS]
     steps = group_steps(rows)
