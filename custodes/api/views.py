@@ -264,9 +264,8 @@ def alert_detail(
 
 def acknowledge(state: AppState, actor: User, alert_id: int) -> dict[str, Any]:
     """Mark an alert acknowledged."""
-    del actor  # the alert store does not record who yet; the access ledger will
     return set_alert_status(
-        state.control, alert_id, "acknowledged", now=datetime.now(UTC)
+        state.control, alert_id, "acknowledged", now=datetime.now(UTC), actor=actor.name
     ).to_dict()
 
 

@@ -167,7 +167,8 @@ def show_command(
 def change_status(data_dir: Path, alert_id: int, status: str) -> None:
     """Set an alert's status and say so."""
     with user_errors(), open_control(data_dir) as control:
-        alert = set_alert_status(control, alert_id, status, now=now())
+        actor = cli_actor(control, None).name  # the login name, recorded as who did it
+        alert = set_alert_status(control, alert_id, status, now=now(), actor=actor)
     console.print(f"alert {alert.id} ({alert.title}) is now {alert.status}", highlight=False)
 
 

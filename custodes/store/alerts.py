@@ -65,6 +65,8 @@ class StoredAlert:
     created_at: datetime
     updated_at: datetime
     event_ids: tuple[str, ...] = ()
+    status_by: str | None = None  # who last set the status (acknowledged, closed, reopened)
+    status_changed_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: AlertRow, event_ids: Sequence[str] = ()) -> StoredAlert:
@@ -88,6 +90,8 @@ class StoredAlert:
             created_at=row.created_at,
             updated_at=row.updated_at,
             event_ids=tuple(event_ids),
+            status_by=row.status_by,
+            status_changed_at=row.status_changed_at,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,6 +115,10 @@ class StoredAlert:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "event_ids": list(self.event_ids),
+            "status_by": self.status_by,
+            "status_changed_at": (
+                self.status_changed_at.isoformat() if self.status_changed_at else None
+            ),
         }
 
 
@@ -162,8 +170,10 @@ def get_alert(control: Control, alert_id: int) -> StoredAlert:
         return StoredAlert.from_row(row, list(session.scalars(query.order_by("event_id"))))
 
 
-def set_alert_status(control: Control, alert_id: int, status: str, *, now: datetime) -> StoredAlert:
-    """Move an alert to `open`, `acknowledged` or `closed`."""
+def set_alert_status(
+    control: Control, alert_id: int, status: str, *, now: datetime, actor: str | None = None
+) -> StoredAlert:
+    """Move an alert to `open`, `acknowledged` or `closed`, recording who did it and when."""
     checked = check_status(status)
     with control.session() as session:
         row = session.get(AlertRow, alert_id)
@@ -171,4 +181,6 @@ def set_alert_status(control: Control, alert_id: int, status: str, *, now: datet
             raise NotFound("alert", str(alert_id))
         row.status = checked
         row.updated_at = now
+        row.status_by = actor
+        row.status_changed_at = now
         return StoredAlert.from_row(row)

@@ -99,6 +99,8 @@ class AlertRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    status_by: Mapped[str | None] = mapped_column(String(255))  # who acknowledged/closed it
+    status_changed_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_alerts_grouping", "rule_id", "group_key", "last_seen_at"),

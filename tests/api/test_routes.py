@@ -84,6 +84,7 @@ async def test_acknowledge_and_suppress(
     alert_id = seeded.alert_ids["critical"]
     acked = await client.post(f"/api/alerts/{alert_id}/ack", headers=analyst)
     assert acked.json()["status"] == "acknowledged"
+    assert acked.json()["status_by"] == "analyst-test"  # who acknowledged it
     still_open = (await client.get("/api/alerts?status=open", headers=analyst)).json()
     assert alert_id not in {alert["id"] for alert in still_open["alerts"]}
     body = {"justification": "vulnerability scanner on ws01", "expires": "7d"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,8 @@ def test_ingest_with_rules_stores_alerts_that_alerts_commands_show(
     assert "Brute force succeeded" in shown
     assert "21 events" in shown
     invoke("alerts", "ack", str(high["id"]), "--data-dir", str(data_dir))
-    assert [a["id"] for a in alerts_jsonl(data_dir, "--status", "acknowledged")] == [high["id"]]
+    [acked] = alerts_jsonl(data_dir, "--status", "acknowledged")
+    assert (acked["id"], acked["status_by"]) == (high["id"], getpass.getuser())
 
 
 def test_suppress_from_the_cli_counts_what_it_stops(

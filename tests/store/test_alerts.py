@@ -114,8 +114,12 @@ def test_list_filters_by_level_status_rule_and_since(control: Control) -> None:
         "r2",
     }
     [low] = list_alerts(control, rule_id="rule-1")
-    set_alert_status(control, low.id, "acknowledged", now=T0)
+    assert (low.status_by, low.status_changed_at) == (None, None)
+    set_alert_status(control, low.id, "acknowledged", now=T0, actor="ann")
     assert [item.id for item in list_alerts(control, status="acknowledged")] == [low.id]
+    acknowledged = get_alert(control, low.id)
+    assert (acknowledged.status_by, acknowledged.status_changed_at) == ("ann", T0)
+    assert acknowledged.to_dict()["status_by"] == "ann"
     assert len(list_alerts(control, status="open")) == 2
     with pytest.raises(QueryError):
         list_alerts(control, min_level="severe")

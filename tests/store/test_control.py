@@ -49,8 +49,8 @@ def test_migrations_are_idempotent_and_keep_data(data_dir: Path) -> None:
 
 def import_table_modules() -> None:
     """Import every stage module, so each table declared on `Base` anywhere is known."""
-    skipped = ("custodes.cli", "custodes.api", "custodes.web", "custodes.store.migrations")
-    skipped += ("custodes.__main__",)  # importing it runs the CLI
+    skipped: tuple[str, ...] = ("custodes.cli", "custodes.api", "custodes.web")
+    skipped += ("custodes.store.migrations", "custodes.__main__")  # __main__ runs the CLI
     for module in pkgutil.walk_packages(custodes.__path__, "custodes."):
         if not module.name.startswith(skipped):
             importlib.import_module(module.name)
@@ -101,3 +101,26 @@ def test_every_revision_renders_for_postgresql() -> None:
     for table in ("alerts", "alert_events", "suppressions", "correlation_state"):
         assert f"CREATE TABLE {table} (" in sql
     assert "id SERIAL NOT NULL" in sql
+
+
+def test_migration_0006_adds_who_changed_an_alert_and_goes_down_again(data_dir: Path) -> None:
+    from custodes.events import Alert
+    from custodes.store.alerts import get_alert, save_alerts, set_alert_status
+    from custodes.store.control import migrate
+
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    with open_control(data_dir) as control:
+        [alert_id] = save_alerts(
+            control, [Alert("r", "R", "high", ("e1",), at, at)], now=at
+        ).alert_ids
+        set_alert_status(control, alert_id, "closed", now=at, actor="ann")
+        config = alembic_config()
+        with control.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0005")
+        with control.engine.connect() as connection:
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("alerts")}
+        assert "status_by" not in columns and "status" in columns
+        migrate(control.engine, "head")
+        stored = get_alert(control, alert_id)
+        assert (stored.status, stored.status_by) == ("closed", None)  # kept; who is unknown
