@@ -196,12 +196,10 @@ class MaskRun:
         touching[within] |= is_word(codes[ends[within]])
         starts, ends, word_index = starts[~touching], ends[~touching], word_index[~touching]
         starts, ends, word_index = leftmost_longest(starts, ends, word_index)
-        touching = np.zeros(len(starts), dtype=bool)
-        aliases = {
-            int(i): self.alias_of(names.words[i]) for i in np.unique(word_index[~touching]).tolist()
-        }
-        shown = sorted(i for i, alias in aliases.items() if alias is not None)
-        replaced = ~touching & np.isin(word_index, np.array(shown, dtype=np.int64))
+        aliases = {i: self.alias_of(names.words[i]) for i in set(word_index.tolist())}
+        is_shown = np.zeros(len(names.words), dtype=bool)
+        is_shown[[i for i, alias in aliases.items() if alias is not None]] = True
+        replaced = is_shown[word_index]
         if not replaced.any():
             return text
         cut_starts = np.concatenate(([0], ends[replaced])).tolist()
