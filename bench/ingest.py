@@ -9,9 +9,12 @@
 2. EVTX: the .evtx files of the shared evtx-attack-samples. Custodes as above; ceiling = the
    `evtx` package's JSON
    records, `orjson.loads`, `from_pylist`, Parquet.
-Each figure is the median of `--runs` runs; a line after each shows where the last Custodes run
-spent its time (normalise, WAL, detection in the caller's thread; lake and ledger in the
-background flush thread, which overlaps).
+Each figure is the median of `--runs` runs, in wall time and in CPU time (all threads of the
+process: `time.process_time`). On a shared machine wall time mostly measures the others' load;
+CPU time is what the work itself costs. Custodes runs with and without the evidence ledger
+alternate in the same loop, and the ledger's cost is printed as the ratio of the two. A line
+after each shows where the last Custodes run spent its time (normalise, WAL, detection in the
+caller's thread; lake and ledger in the background flush thread, which overlaps), wall and CPU.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -112,7 +116,8 @@ def evtx_documents(folder: Path) -> list[bytes]:
     for path in sorted(folder.rglob("*.evtx")):
         try:
             for record in evtx.PyEvtxParser(str(path)).records_json():
-                records.append(record["data"].encode())
+                if record is not None:
+                    records.append(record["data"].encode())
         except (RuntimeError, OSError):
             continue
     return records
@@ -126,7 +131,7 @@ def ceiling_evtx(folder: Path, out: Path) -> int:
     return len(documents)
 
 
-STEPS: dict[str, float] = {}
+STEPS: dict[str, tuple[float, float]] = {}
 
 
 def custodes(paths: list[Path], out: Path, *, ledger: bool = True) -> int:
@@ -134,50 +139,92 @@ def custodes(paths: list[Path], out: Path, *, ledger: bool = True) -> int:
     pipeline = open_pipeline(
         out / "data", registry=load(entry_points=False), detect=False, ledger=ledger
     )
-    begin = time.perf_counter()
+    begin, begin_cpu = time.perf_counter(), time.thread_time()
     try:
         counts = import_files(pipeline, paths)
-        imported = time.perf_counter()
+        imported, imported_cpu = time.perf_counter(), time.thread_time()
     finally:
         pipeline.close()
     STEPS.clear()
-    STEPS.update(pipeline.seconds)
-    main_thread = STEPS["normalise"] + STEPS["wal"] + STEPS["detect"]
-    STEPS["read+other"] = imported - begin - main_thread
-    STEPS["final flush wait"] = time.perf_counter() - imported
+    cpu_seconds = getattr(pipeline, "cpu_seconds", {})  # absent in older versions (before/after)
+    for name, seconds in pipeline.seconds.items():
+        STEPS[name] = (seconds, cpu_seconds.get(name, 0.0))
+    caller = ("normalise", "wal", "detect")
+    STEPS["read+other"] = (
+        imported - begin - sum(pipeline.seconds[name] for name in caller),
+        imported_cpu - begin_cpu - sum(cpu_seconds.get(name, 0.0) for name in caller),
+    )
+    STEPS["final flush wait"] = (time.perf_counter() - imported, 0.0)
     return sum(kind.stored for kind in counts.values())
 
 
-def print_steps() -> None:
+def print_steps(label: str) -> None:
     """Where the last Custodes run spent its time (lake and ledger run in a background thread)."""
-    parts = ", ".join(f"{name} {seconds:.2f}" for name, seconds in STEPS.items())
-    print(f"        steps of the last run, seconds: {parts}")
+    parts = ", ".join(f"{name} {wall:.2f}/{cpu:.2f}" for name, (wall, cpu) in STEPS.items())
+    print(f"        {label} steps of the last run, seconds wall/thread CPU: {parts}")
 
 
-def measure(work: Callable[[Path], int], runs: int) -> tuple[float, int]:
-    """Median seconds over `runs` runs, each in a fresh temp dir, and the event count."""
-    seconds = []
-    count = 0
+@dataclass
+class Measured:
+    """Median wall and CPU seconds of some runs, and the events each run handled."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    count: int = 0
+
+    def rates(self) -> tuple[float, float]:
+        """Events per second: by median wall time, by median CPU time."""
+        return self.count / statistics.median(self.wall), self.count / statistics.median(self.cpu)
+
+
+def run_once(work: Callable[[Path], int], into: Measured) -> None:
+    """One run in a fresh temp dir, its wall and process CPU seconds added to `into`."""
+    out = Path(tempfile.mkdtemp(prefix="custodes-bench-"))
+    try:
+        begin, begin_cpu = time.perf_counter(), time.process_time()
+        into.count = work(out)
+        into.wall.append(time.perf_counter() - begin)
+        into.cpu.append(time.process_time() - begin_cpu)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def compare(
+    name: str,
+    runs: int,
+    ceiling: Callable[[Path], int],
+    ours: Callable[[Path, bool], int],
+    ledger_modes: list[bool],
+) -> None:
+    """Ceiling and Custodes (with and/or without the ledger) alternating, then the figures."""
+    top = Measured()
+    measured = {mode: Measured() for mode in ledger_modes}
     for _ in range(runs):
-        out = Path(tempfile.mkdtemp(prefix="custodes-bench-"))
-        try:
-            begin = time.perf_counter()
-            count = work(out)
-            seconds.append(time.perf_counter() - begin)
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
-    return statistics.median(seconds), count
-
-
-def report(name: str, ours: tuple[float, int], ceiling: tuple[float, int]) -> None:
-    """One line: our rate, the ceiling's, the ratio."""
-    our_rate = ours[1] / ours[0]
-    ceiling_rate = ceiling[1] / ceiling[0]
+        run_once(ceiling, top)
+        for mode in ledger_modes:
+            run_once(lambda out, mode=mode: ours(out, mode), measured[mode])  # type: ignore[misc]
+            if mode == ledger_modes[0]:
+                steps = dict(STEPS)
+    top_wall, top_cpu = top.rates()
     print(
-        f"{name:7} custodes {our_rate:>10,.0f} events/s ({ours[1]:,} events, {ours[0]:.2f} s)"
-        f" | ceiling orjson+pyarrow {ceiling_rate:>10,.0f} events/s ({ceiling[1]:,} records)"
-        f" | ratio {our_rate / ceiling_rate:.0%}"
+        f"{name:7} ceiling orjson+pyarrow {top_wall:>9,.0f} events/s wall, {top_cpu:>9,.0f} "
+        f"events/s CPU ({top.count:,} records)"
     )
+    for mode, figures in measured.items():
+        wall, cpu = figures.rates()
+        print(
+            f"{name:7} custodes {'with' if mode else 'without'} ledger {wall:>9,.0f} events/s wall"
+            f" ({wall / top_wall:.0%} of ceiling), {cpu:>9,.0f} events/s CPU"
+            f" ({cpu / top_cpu:.0%} of ceiling) ({figures.count:,} events)"
+        )
+    if len(measured) == 2:
+        on, off = measured[True], measured[False]
+        wall_cost = statistics.median(on.wall) / statistics.median(off.wall) - 1
+        cpu_cost = statistics.median(on.cpu) / statistics.median(off.cpu) - 1
+        print(f"{name:7} ledger cost: {wall_cost:+.0%} wall, {cpu_cost:+.0%} CPU (target <= 15%)")
+    STEPS.clear()
+    STEPS.update(steps)
+    print_steps("with ledger" if ledger_modes[0] else "without ledger")
 
 
 def main() -> None:
@@ -192,23 +239,29 @@ def main() -> None:
     parser.add_argument(
         "--no-ledger",
         action="store_true",
-        help="without the evidence ledger (bench/verify.py compares both in one run)",
+        help="only without the evidence ledger (by default both run, alternating)",
     )
     arguments = parser.parse_args()
-    ledger = not arguments.no_ledger
+    modes = [False] if arguments.no_ledger else [True, False]
     with tempfile.TemporaryDirectory(prefix="custodes-bench-input-") as folder:
         paths = generate(Path(folder), arguments.events)
-        ceiling = measure(lambda out: ceiling_ndjson(paths, out), arguments.runs)
-        ours = measure(lambda out: custodes(paths, out, ledger=ledger), arguments.runs)
-        report("ndjson", ours, ceiling)
-        print_steps()
+        compare(
+            "ndjson",
+            arguments.runs,
+            lambda out: ceiling_ndjson(paths, out),
+            lambda out, ledger: custodes(paths, out, ledger=ledger),
+            modes,
+        )
     samples = arguments.datasets / "evtx-attack-samples"
     if samples.is_dir():
-        ceiling = measure(lambda out: ceiling_evtx(samples, out), arguments.runs)
         files = sorted(samples.rglob("*.evtx"))  # the same records as the ceiling
-        ours = measure(lambda out: custodes(files, out, ledger=ledger), arguments.runs)
-        report("evtx", ours, ceiling)
-        print_steps()
+        compare(
+            "evtx",
+            arguments.runs,
+            lambda out: ceiling_evtx(samples, out),
+            lambda out, ledger: custodes(files, out, ledger=ledger),
+            modes,
+        )
     else:
         print(f"evtx    skipped: no samples at {samples}")
 
