@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,30 @@ def test_graph_and_process_tree_pages_draw(
     trees = client.get(f"/process-tree?alert={alert_id}", headers=headers["ana"])
     assert trees.status_code == 200 and "rundll32.exe" in trees.text
     assert "comsvcs.dll, MiniDump" in trees.text
+
+
+def test_attachments_are_hashed_on_upload_and_tasks_kept(
+    client: Client, headers: dict[str, dict[str, str]]
+) -> None:
+    created = client.post(
+        "/api/cases", json={"title": "Files", "unit": "api-soc"}, headers=headers["ana"]
+    )
+    case_id = created.json()["id"]
+    content = b"memo of the first responder\n"
+    uploaded = client.post(
+        f"/api/cases/{case_id}/attachments",
+        files={"file": ("memo.txt", content, "text/plain")},
+        headers=headers["ana"],
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    task = client.post(
+        f"/api/cases/{case_id}/tasks", json={"text": "image APP01"}, headers=headers["ana"]
+    )
+    assert task.status_code == 200
+    case = client.get(f"/api/cases/{case_id}", headers=headers["ana"]).json()
+    assert [(i["kind"], i["text"]) for i in case["items"]] == [
+        ("attachment", "memo.txt"),
+        ("task", "image APP01"),
+    ]
+    assert case["history"][1]["details"]["ref"] == hashlib.sha256(content).hexdigest()

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,8 @@ from custodes.api.routes.timeline import SeedQuery, timeline_of
 from custodes.cases import (
     CaseApprovals,
     add_alert,
+    add_attachment,
+    add_item,
     add_note,
     add_timeline,
     case_to_dict,
@@ -134,6 +136,24 @@ def post_note(state: State, actor: Actor, case_id: str, body: NoteBody) -> dict[
 def post_alert(state: State, actor: Actor, case_id: str, alert_id: int) -> dict[str, Any]:
     """Add an alert."""
     return {"item": add_alert(state.control, actor, case_id, alert_id).id}
+
+
+@router.post("/api/cases/{case_id}/tasks", dependencies=[require_roles(*WORK_CASES)])
+def post_task(state: State, actor: Actor, case_id: str, body: NoteBody) -> dict[str, Any]:
+    """Add a task."""
+    return {"item": add_item(state.control, actor, case_id, "task", text=body.text).id}
+
+
+@router.post("/api/cases/{case_id}/attachments", dependencies=[require_roles(*WORK_CASES)])
+async def post_attachment(
+    state: State, actor: Actor, case_id: str, file: UploadFile
+) -> dict[str, Any]:
+    """Keep a file with the case: stored under its SHA-256, the hash in the history."""
+    data = await file.read()
+    item = add_attachment(
+        state.control, state.data_dir, actor, case_id, file.filename or "attachment", data
+    )
+    return {"item": item.id, "sha256": item.ref, "size": len(data)}
 
 
 @router.post("/api/cases/{case_id}/timelines", dependencies=[require_roles(*WORK_CASES)])
