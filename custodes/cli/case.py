@@ -1,4 +1,4 @@
-"""`custodes case create|list|show|add-alert|note|share|handover|decide|export|unit`."""
+"""`custodes case create|list|show|add-alert|note|task|attach|share|handover|decide|export|unit`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from rich.table import Table
 from custodes.cases import (
     CaseApprovals,
     add_alert,
+    add_attachment,
+    add_item,
     add_note,
     add_unit,
     case_to_dict,
@@ -143,6 +145,33 @@ def note(
     with user_errors(), open_control(data_dir) as control:
         item = add_note(control, actor_of(control, actor), case_id, text)
     typer.echo(f"note {item.id} added to {case_id}")
+
+
+@case_app.command("task")
+def task(
+    case_id: str, text: str, data_dir: DataDir = DEFAULT_DATA_DIR, actor: ActorName = None
+) -> None:
+    """Add a task to a case."""
+    need(data_dir)
+    with user_errors(), open_control(data_dir) as control:
+        item = add_item(control, actor_of(control, actor), case_id, "task", text=text)
+    typer.echo(f"task {item.id} added to {case_id}")
+
+
+@case_app.command("attach")
+def attach(
+    case_id: str,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The file to keep.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    actor: ActorName = None,
+) -> None:
+    """Keep a file with a case (stored under its SHA-256, the hash in the history)."""
+    need(data_dir)
+    with user_errors(), open_control(data_dir) as control:
+        item = add_attachment(
+            control, data_dir, actor_of(control, actor), case_id, file.name, file.read_bytes()
+        )
+    typer.echo(f"{file.name} attached to {case_id}: sha256 {item.ref}")
 
 
 def access_command(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -44,13 +45,18 @@ def test_create_note_share_handover_decide_from_the_cli(data_dir: Path) -> None:
     assert refused.exit_code == 2 and "oversight" in refused.output
     assert "Spraying" not in run("case", "list", "--actor", "ivy", *where)
     assert "Spraying" in run("case", "list", "--actor", "ben", *where)
+    memo = data_dir / "memo.txt"
+    memo.write_bytes(b"memo\n")
+    attached = run("case", "attach", case_id, str(memo), "--actor", "ana", *where)
+    assert hashlib.sha256(b"memo\n").hexdigest() in attached
     shown = json.loads(run("case", "show", case_id, "--actor", "ana", *where))
-    assert [item["text"] for item in shown["items"]] == ["first look"]
+    assert [item["text"] for item in shown["items"]] == ["first look", "memo.txt"]
     assert [entry["action"] for entry in shown["history"]] == [
         "created",
         "added-note",
         "share",
         "handover",
+        "added-attachment",
     ]
 
 
