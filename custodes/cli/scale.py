@@ -43,12 +43,11 @@ def hunt(
 ) -> None:
     """Run Sigma rules over the lake on Spark; one alert per rule, host and user."""
     from custodes.detect.cache import load_matcher
-    from custodes.scale import spark_hunt, spark_hunt_and_store, spark_session
+    from custodes.scale import running_spark, spark_hunt, spark_hunt_and_store
 
     with user_errors():
         matcher = load_matcher(rule_paths(rules))
-        spark = spark_session(master, app_name="custodes-hunt")
-        try:
+        with running_spark(master, app_name="custodes-hunt") as spark:
             if store:
                 alerts, saved = spark_hunt_and_store(
                     spark, data_dir, matcher, lake=lake, since=since, until=until
@@ -60,8 +59,6 @@ def hunt(
                 )
             else:
                 alerts = spark_hunt(spark, lake or data_dir, matcher, since=since, until=until)
-        finally:
-            spark.stop()
     if jsonl:
         for alert in alerts:
             line = {

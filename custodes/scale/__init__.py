@@ -6,7 +6,7 @@ from __future__ import annotations
 from custodes.scale.hunt import hunt_frame, merge_alerts, spark_hunt, spark_hunt_and_store
 from custodes.scale.lake import as_event_batch, event_name, lake_location, read_lake
 from custodes.scale.nodes import NodesReport, shared_lake, verify_nodes
-from custodes.scale.session import DEFAULT_MASTER, spark_session
+from custodes.scale.session import DEFAULT_MASTER, running_spark, spark_session
 
 __all__ = [
     "DEFAULT_MASTER",
@@ -17,6 +17,7 @@ __all__ = [
     "lake_location",
     "merge_alerts",
     "read_lake",
+    "running_spark",
     "spark_hunt",
     "spark_hunt_and_store",
     "shared_lake",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from custodes.errors import ConfigError
 
@@ -36,8 +38,10 @@ def spark_session(
         from pyspark.sql import SparkSession
     except ImportError as error:  # pragma: no cover - pyspark is a dependency
         raise ConfigError(f"pyspark is not installed: {error}") from None
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run this interpreter
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if master.startswith("local"):  # workers run this interpreter (on a cluster: its image's)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.master(master).appName(app_name)
     settings = dict(SESSION_CONFIG)
     if master.startswith("local"):
@@ -53,3 +57,17 @@ def spark_session(
         raise ConfigError(f"cannot start Spark on {master!r}: {error}") from error
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextmanager
+def running_spark(master: str = DEFAULT_MASTER, *, app_name: str = "custodes") -> Iterator[Any]:
+    """A SparkSession for one job, stopped afterwards unless it was already running here."""
+    from pyspark.sql import SparkSession
+
+    already = SparkSession.getActiveSession()
+    session = spark_session(master, app_name=app_name)
+    try:
+        yield session
+    finally:
+        if already is None:
+            session.stop()

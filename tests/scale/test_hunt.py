@@ -70,6 +70,7 @@ def test_cli_scale_hunt_prints_alerts_and_refuses_an_empty_lake(
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(lines) > 10
+    assert spark.range(3).count() == 3  # the CLI left the session it found running
     empty = runner.invoke(
         app, ["scale", "hunt", "--data-dir", str(tmp_path), "--rules", str(rules)]
     )
