@@ -83,15 +83,16 @@ def top_command(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     day: Annotated[str, typer.Option("--day", help="The day to rank.")] = "yesterday",
     limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    hosts: Annotated[bool, typer.Option("--hosts", help="Rank hosts instead of accounts.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """The day's most unusual accounts, with what made them unusual."""
+    """The day's most unusual accounts (or hosts), with what made them unusual."""
     with user_errors():
-        rows = top(data_dir, parse_day(day), limit=limit)
+        rows = top(data_dir, parse_day(day), limit=limit, kind="host" if hosts else "account")
     if as_json:
         typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table("rank", "account", "peer group", "score", "why")
+    table = Table("rank", "host" if hosts else "account", "peer group", "score", "why")
     for row in rows:
         table.add_row(
             f"{row['rank']}/{row['entities_on_day']}",

@@ -20,6 +20,7 @@ LABELS = {
     "distinct_target_accounts": "accounts tried in failed logons from this account's address",
     "remote_access_logons": "VPN logons",
     "distinct_hosts": "hosts logged on to",
+    "distinct_accounts": "accounts logged on",
     "distinct_source_ips": "source addresses of logons",
     "privileged_actions": "privileged actions",
     "account_changes": "account or group changes",
@@ -53,6 +54,10 @@ FIRST_SEEN = {
     ),
     "first_seen_usb": ("first use of a removable device", "{n} removable devices never used"),
     "first_seen_recipients": ("first e-mail to this address", "{n} e-mail recipients never used"),
+    "first_seen_accounts": (
+        "first logon by this account here",
+        "logons by {n} accounts never seen on this host",
+    ),
 }
 
 
@@ -115,6 +120,8 @@ def explain_row(scores: Scores, row: int, *, most: int = MOST_REASONS) -> list[R
         usual = float(np.expm1(median[row, column]))
         versus = "usual" if use_own else f"peers in {scores.table.peer[row]}"
         text = sentence(feature, float(scores.table.values[row, column]), usual, versus)
+        if str(scores.table.entity[row]).startswith("host:"):
+            text = text.replace("this account", "this host")
         reasons.append(Reason(feature, deviation, text))
     return reasons
 

@@ -1,7 +1,8 @@
 """Daily scoring and full rebuilds: features from the lake, scores to Parquet, alerts above a bar.
 
-Scores live in `<data_dir>/ueba/scores.parquet` (one row per entity and day, with its rank on
-the day and its reasons as JSON); a rebuild replaces the days it covers and keeps the others.
+Scores live in `<data_dir>/ueba/scores.parquet` (one row per account or host and day, with its
+rank among its kind on the day and its reasons as JSON); a rebuild replaces the days it covers
+and keeps the others.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from custodes.events import Alert
 from custodes.store import open_control, save_alerts
 from custodes.ueba.explain import explain_row, explain_text
 from custodes.ueba.features import compute_features
+from custodes.ueba.hosts import HOST_PREFIX, compute_host_features
 from custodes.ueba.score import Scores, score_table
 
 UEBA_DIR = "ueba"
@@ -32,6 +34,7 @@ RULE_ID = "ueba.daily"
 
 SCORE_SCHEMA = pa.schema(
     [
+        ("kind", pa.string()),  # account | host
         ("entity", pa.string()),
         ("day", pa.date32()),
         ("peer_group", pa.string()),
@@ -58,7 +61,7 @@ def scores_path(data_dir: Path) -> Path:
     return data_dir / UEBA_DIR / SCORES_FILE
 
 
-def score_rows(scores: Scores, rows: np.ndarray) -> pa.Table:
+def score_rows(scores: Scores, rows: np.ndarray, kind: str) -> pa.Table:
     """The chosen rows as a table of SCORE_SCHEMA."""
     ranks = scores.rank_on_day()
     table = scores.table
@@ -66,6 +69,7 @@ def score_rows(scores: Scores, rows: np.ndarray) -> pa.Table:
     reasons = [explain_row(scores, int(row)) for row in rows]
     return pa.table(
         {
+            "kind": [kind] * len(rows),
             "entity": table.entity[rows].tolist(),
             "day": pa.array(table.day[rows], pa.date32()),
             "peer_group": table.peer[rows].tolist(),
@@ -106,6 +110,7 @@ def alerts_for(rows: pa.Table, threshold: float) -> list[Alert]:
     alerts = []
     for row in rows.filter(pc.greater_equal(rows["score"], threshold)).to_pylist():
         start = datetime.combine(row["day"], time(), tzinfo=UTC)
+        is_host = row["kind"] == "host"
         alerts.append(
             Alert(
                 rule_id=RULE_ID,
@@ -116,8 +121,9 @@ def alerts_for(rows: pa.Table, threshold: float) -> list[Alert]:
                 last_seen_at=start + timedelta(days=1) - timedelta(microseconds=1),
                 author="custodes ueba",
                 kind="ueba",
-                user_name=row["entity"],
-                description="Behaviour far from this account's own history and its peers'.",
+                user_name=None if is_host else row["entity"],
+                host_name=row["entity"].removeprefix(HOST_PREFIX) if is_host else None,
+                description=f"Behaviour far from this {row['kind']}'s own history and its peers'.",
                 details={
                     "score": row["score"],
                     "rank": row["rank"],
@@ -139,29 +145,43 @@ def run(
     raise_alerts: bool = True,
     now: datetime | None = None,
 ) -> RunSummary:
-    """Score the days [first, last] (default: all) from all earlier history; store and alert."""
-    table = compute_features(data_dir, until=last or date(9999, 12, 31))
-    if len(table) == 0:
+    """Score accounts and hosts on the days [first, last] (default: all) from all earlier
+    history; store the scores and raise alerts."""
+    until = last or date(9999, 12, 31)
+    tables = {
+        "account": compute_features(data_dir, until=until),
+        "host": compute_host_features(data_dir, until=until),
+    }
+    days = np.concatenate([table.day for table in tables.values()])
+    if len(days) == 0:
         return RunSummary(0, 0, 0)
-    first = first or table.day.min().astype(date)
-    last = last or table.day.max().astype(date)
-    scores = score_table(table)
-    chosen = np.flatnonzero(
-        (table.day >= np.datetime64(first)) & (table.day <= np.datetime64(last))
-    )
-    fresh = score_rows(scores, chosen)
+    first = first or days.min().astype(date)
+    last = last or days.max().astype(date)
+    parts = []
+    for kind, table in tables.items():
+        if len(table) == 0:
+            continue
+        chosen = np.flatnonzero(
+            (table.day >= np.datetime64(first)) & (table.day <= np.datetime64(last))
+        )
+        parts.append(score_rows(score_table(table), chosen, kind))
+    fresh = pa.concat_tables(parts)
     write_scores(data_dir, fresh, first, last)
     alerts = alerts_for(fresh, threshold) if raise_alerts else []
     if alerts:
         with open_control(data_dir) as control:
             save_alerts(control, alerts, now=now or datetime.now(UTC))
-    return RunSummary(len(np.unique(table.day[chosen])), fresh.num_rows, len(alerts))
+    scored_days = len(set(fresh["day"].to_pylist()))
+    return RunSummary(scored_days, fresh.num_rows, len(alerts))
 
 
-def top(data_dir: Path, day: date, *, limit: int = 20) -> list[dict[str, object]]:
-    """The day's ranking, most unusual first."""
+def top(
+    data_dir: Path, day: date, *, limit: int = 20, kind: str = "account"
+) -> list[dict[str, object]]:
+    """The day's ranking of accounts (or hosts), most unusual first."""
     scores = read_scores(data_dir)
-    found = scores.filter(pc.equal(scores["day"], day)).sort_by([("rank", "ascending")])
+    chosen = pc.and_(pc.equal(scores["day"], day), pc.equal(scores["kind"], kind))
+    found = scores.filter(chosen).sort_by([("rank", "ascending")])
     rows = found.slice(0, limit).to_pylist()
     for row in rows:
         row["day"] = row["day"].isoformat()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -22,7 +22,8 @@ def ueba_page(
     actor: Actor,
     day: date | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    kind: Literal["account", "host"] = "account",
 ) -> HTMLResponse:
     """The ranking of one day, most unusual first, with the reasons in plain words."""
-    data = ranking_view(state, actor, day=day, limit=limit)
+    data = ranking_view(state, actor, day=day, limit=limit, kind=kind)
     return page(request, "ueba.html", actor, data=data, limit=limit)

@@ -19,7 +19,7 @@ async def test_ranking_is_pseudonymised_and_matches_the_page(
     client: httpx.AsyncClient, tokens: dict[Role, str], seeded: Seeded
 ) -> None:
     empty = await client.get("/api/ueba/ranking", headers=bearer(tokens[Role.ANALYST]))
-    assert empty.json() == {"day": None, "rows": []}
+    assert empty.json() == {"day": None, "kind": "account", "rows": []}
     run(seeded.data_dir, raise_alerts=False)
 
     answer = await client.get("/api/ueba/ranking", headers=bearer(tokens[Role.ANALYST]))
@@ -32,5 +32,9 @@ async def test_ranking_is_pseudonymised_and_matches_the_page(
     page = await client.get("/ueba", headers=bearer(tokens[Role.ANALYST]))
     assert page.status_code == 200
     assert names[0] in page.text and "alice" not in page.text
+    machines = await client.get("/api/ueba/ranking?kind=host", headers=bearer(tokens[Role.ANALYST]))
+    hosts = machines.json()["rows"]
+    assert hosts and all(row["kind"] == "host" for row in hosts)
+    assert not any(row["entity"].startswith("host:ws") for row in hosts)  # masked as well
     refused = await client.get("/api/ueba/ranking", headers=bearer(tokens[Role.OVERSIGHT]))
     assert refused.status_code == 403

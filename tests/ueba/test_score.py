@@ -64,8 +64,13 @@ def test_run_stores_scores_ranks_and_raises_alerts(planted: Path) -> None:
     assert ranking[0]["reasons"] and ranking[0]["explanation"]
     with open_control(planted) as control:
         alerts = [alert for alert in list_alerts(control) if alert.kind == "ueba"]
-    assert [alert.user_name for alert in alerts] == ["user07"]
-    assert summary.alerts == 1
+    people = [alert.user_name for alert in alerts if alert.user_name]
+    hosts = {alert.host_name for alert in alerts if alert.host_name}
+    assert people == ["user07"]
+    assert hosts <= {f"srv-{number:02d}" for number in range(6)}  # the servers of that night
+    assert summary.alerts == len(alerts)
+    ranked_hosts = top(planted, date.fromisoformat(PLANTED_DAY), limit=3, kind="host")
+    assert ranked_hosts[0]["entity"].startswith("host:srv-")
 
 
 def test_daily_run_replaces_only_its_day(planted: Path) -> None:

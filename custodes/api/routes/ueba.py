@@ -1,9 +1,9 @@
-"""`/api/ueba/ranking`: the day's most unusual accounts, people masked by the one door."""
+"""`/api/ueba/ranking`: the day's most unusual accounts or hosts, people masked by the one door."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -30,6 +30,7 @@ def ranking_view(
     *,
     day: date | None = None,
     limit: int = 50,
+    kind: Literal["account", "host"] = "account",
     purpose: str | None = None,
     case_id: str | None = None,
 ) -> dict[str, Any]:
@@ -37,20 +38,20 @@ def ranking_view(
     granted; each row with its score, peer group and reasons in plain words."""
     chosen = day or latest_day(state)
     if chosen is None:
-        return {"day": None, "rows": []}
-    rows = top(state.data_dir, chosen, limit=limit)
+        return {"day": None, "kind": kind, "rows": []}
+    rows = top(state.data_dir, chosen, limit=limit, kind=kind)
     shown = read_alerts(
         state,
         actor,
         [{**row, "user_name": row["entity"], "description": row["explanation"]} for row in rows],
         purpose=purpose,
         case_id=case_id,
-        query={"kind": "ueba", "day": chosen.isoformat(), "limit": limit},
+        query={"kind": "ueba", "entities": kind, "day": chosen.isoformat(), "limit": limit},
     )
     for row in shown:
         row["entity"] = row.pop("user_name")
         row["explanation"] = row.pop("description")
-    return {"day": chosen.isoformat(), "rows": shown}
+    return {"day": chosen.isoformat(), "kind": kind, "rows": shown}
 
 
 @router.get("/api/ueba/ranking", dependencies=[require_roles(*READ_ALERTS)])
@@ -59,8 +60,12 @@ def get_ranking(
     actor: Actor,
     day: date | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    kind: Literal["account", "host"] = "account",
     purpose: str | None = None,
     case: str | None = None,
 ) -> dict[str, Any]:
-    """The day's most unusual accounts with their reasons (pseudonymised unless granted)."""
-    return ranking_view(state, actor, day=day, limit=limit, purpose=purpose, case_id=case)
+    """The day's most unusual accounts (or hosts) with their reasons (people pseudonymised
+    unless granted)."""
+    return ranking_view(
+        state, actor, day=day, limit=limit, kind=kind, purpose=purpose, case_id=case
+    )
