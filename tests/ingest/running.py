@@ -23,10 +23,9 @@ def build_test_app(service: Service, data_dir: Path) -> Any:
     from custodes.api.app import create_app
     from custodes.api.routes import ingest
 
-    app = create_app(Settings(data_dir=data_dir), service=service)
+    app = create_app(Settings(data_dir=data_dir), service=service)  # with ElasticsearchRoot
     if not any(getattr(route, "path", None) == "/_bulk" for route in app.routes):
         app.include_router(ingest.router)
-    app.add_middleware(ingest.ElasticsearchRoot)
     return app
 
 

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -83,31 +85,52 @@ def test_a_token_without_the_ingest_role_is_refused(data_dir: Path) -> None:
     assert answer.status_code == 403
 
 
+@contextlib.contextmanager
+def released(gate: threading.Event) -> Iterator[None]:
+    """Set `gate` on the way out, however the block ends."""
+    try:
+        yield
+    finally:
+        gate.set()
+
+
+def wait_for(condition: Callable[[], bool], timeout_secs: float = 30.0) -> None:
+    """Poll `condition` (a counter reaching a value) until true; fail, not hang, on timeout."""
+    deadline = time.monotonic() + timeout_secs
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
 def test_a_full_queue_answers_429_with_retry_after(data_dir: Path) -> None:
     config = {"batch": {"queue_max_events": 10, "max_wait_secs": 0}}
     with RunningService(data_dir, config, http=True) as running:
         assert running.service is not None
         gate = threading.Event()
-        running.service.intake.executor.submit(gate.wait)  # the commit worker is busy
-        with httpx.Client(base_url=running.url, headers=running.headers, timeout=30) as client:
+        running.service.intake.executor.submit(gate.wait, 60)  # the commit worker is busy
+        # Whatever fails below, the worker is released: a blocked worker would hang the drain
+        # on exit instead of failing the test.
+        with (
+            httpx.Client(base_url=running.url, headers=running.headers, timeout=30) as client,
+            released(gate),
+        ):
             answers: list[httpx.Response] = []
 
             def send() -> None:
                 answers.append(client.post("/ingest", content=b'{"n": 1}\n' * 10))
 
             def counters() -> dict[str, int]:
+                snapshot = running.counters()
                 return {
-                    "depth": running.counters()["queue"]["depth"],
-                    "received": running.counters()["sources"].get("http", {}).get("received", 0),
+                    "depth": snapshot["queue"]["depth"],
+                    "received": snapshot["sources"].get("http", {}).get("received", 0),
                 }
 
             senders = [threading.Thread(target=send) for _ in range(2)]
             senders[0].start()  # taken by the batcher, waits for the busy worker
-            while counters() != {"depth": 0, "received": 10}:
-                threading.Event().wait(0.01)
+            wait_for(lambda: counters() == {"depth": 0, "received": 10})
             senders[1].start()  # fills the queue
-            while counters()["depth"] < 10:
-                threading.Event().wait(0.01)
+            wait_for(lambda: counters()["depth"] == 10)
             refused = client.post("/ingest", content=b'{"n": 2}\n')
             gate.set()
             for sender in senders:
