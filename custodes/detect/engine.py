@@ -31,7 +31,7 @@ from custodes.detect.correlations import (
 from custodes.detect.matcher import Hit, Matcher
 from custodes.detect.rules import rule_files
 from custodes.errors import ConfigError, RuleError
-from custodes.events import Alert
+from custodes.events import CORE_NAMES, EVENT_SCHEMA, FIELDS_COLUMN, Alert
 from custodes.store.alerts import DEFAULT_GROUP_WINDOW_SECS, SaveResult, save_alerts_in
 from custodes.store.control import Control
 
@@ -109,6 +109,19 @@ class Detection:
             with self.control.session() as session:
                 correlator.load(session)
         return correlator
+
+    def columns(self) -> list[str] | None:
+        """The event columns matching, alerting and the correlations read (None: all of them)."""
+        if self.matcher is None:
+            return None
+        wanted = set(self.matcher.columns()) | {"@timestamp", "event.id"}
+        for correlation in self.correlations:
+            fields = (*correlation.group_by, *filter(None, [correlation.value_field]))
+            for key in correlation.inputs:
+                for name in fields:
+                    wanted.update(self.field_sources(key, correlation.field_for(name, key)))
+        wanted = {name if name in CORE_NAMES else FIELDS_COLUMN for name in wanted}
+        return [name for name in EVENT_SCHEMA.names if name in wanted]
 
     def __call__(self, batch: pa.RecordBatch) -> None:
         """The `Pipeline.on_commit` listener: detect and store, results counted in `totals`."""
@@ -247,14 +260,20 @@ def hunt_and_store(
     until: datetime | str | None = None,
 ) -> tuple[list[Alert], DetectionTotals]:
     """A retro-hunt over the lake whose alerts (correlations included) are stored, grouped and
-    filtered by suppressions; replaying it stores nothing twice, and live state is untouched."""
+    filtered by suppressions; replaying it stores nothing twice, and live state is untouched.
+
+    Only the columns the rules and correlations read are read, in large batches read ahead in
+    a thread (as `custodes.detect.hunt.hunt` does)."""
+    from custodes.detect.hunt import gather, prefetch
     from custodes.store import iter_batches
     from custodes.store.control import open_control
 
     alerts: list[Alert] = []
     with open_control(data_dir) as control:
         detection = open_detection(control, rule_paths, keep_state=False, matcher=matcher)
-        for batch in iter_batches(data_dir, since=since, until=until):
+        columns = detection.columns()
+        batches = iter_batches(data_dir, since=since, until=until, columns=columns)
+        for batch in prefetch(gather(batches)):
             alerts.extend(detection.process(batch).alerts)
     return alerts, detection.totals
 

@@ -290,3 +290,15 @@ def test_failed_store_rolls_the_correlation_state_back(
     detection.process(last)  # the retry sees the burst again: nothing was lost or half-counted
     [alert] = list_alerts(control)
     assert (alert.rule_id, alert.count) == (BRUTE_FORCE_ID, 21)
+
+
+def test_a_hunt_reads_only_the_columns_rules_and_correlations_need(
+    control: Control, tmp_path: Path
+) -> None:
+    detection = open_detection(control, [rules_file(tmp_path, BRUTE_FORCE_RULES)])
+    columns = detection.columns()
+    assert columns is not None
+    assert {"@timestamp", "event.id", "host.name", "user.name"} <= set(columns)
+    # IpAddress (the correlations' group-by) is read from source.ip or the fields map
+    assert "source.ip" in columns or "fields" in columns
+    assert "event.original" not in columns and "message" not in columns
