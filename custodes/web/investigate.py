@@ -10,7 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from custodes.api.deps import READ_EVENTS, Actor, State, require_roles
 from custodes.api.routes import cases as case_data
 from custodes.api.routes.timeline import Seeded, SeedQuery, process_trees, timeline_of
-from custodes.cases import CASE_TYPES, SEVERITIES, add_note, list_cases
+from custodes.cases import (
+    CASE_TYPES,
+    SEVERITIES,
+    add_note,
+    decide_access,
+    list_cases,
+    list_units,
+    request_access,
+)
 from custodes.investigate import build_graph, build_sessions
 from custodes.web.graph_svg import graph_svg
 from custodes.web.routes import check_form_token, page
@@ -128,7 +136,72 @@ def open_case_form(
 def case_page(request: Request, state: State, actor: Actor, case_id: str) -> HTMLResponse:
     """One case: its fields, items, shares and hand-overs, history; note and export."""
     case = case_data.case_view(state, actor, case_id)
-    return page(request, "case.html", actor, case=case, can_work=actor.role in case_data.WORK_CASES)
+    units = [unit.name for unit, _members in list_units(state.control) if unit.name != case["unit"]]
+    return page(
+        request,
+        "case.html",
+        actor,
+        case=case,
+        units=units,
+        can_work=actor.role in case_data.WORK_CASES,
+        can_decide=actor.role in case_data.DECIDE,
+    )
+
+
+@router.post("/cases/{case_id}/access", dependencies=[require_roles(*case_data.WORK_CASES)])
+def access_form(
+    request: Request,
+    state: State,
+    actor: Actor,
+    case_id: str,
+    unit: Annotated[str, Form()],
+    kind: Annotated[str, Form()] = "share",
+    reason: Annotated[str, Form()] = "",
+    legal_basis: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Share or hand over from the case page."""
+    check_form_token(request, state, csrf)
+    request_access(
+        state.control,
+        state.data_dir,
+        actor,
+        case_id,
+        unit,
+        kind,
+        case_data.approvals(state),
+        reason=reason,
+        legal_basis=legal_basis or None,
+    )
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post(
+    "/cases/{case_id}/access/{access_id}/{decision}",
+    dependencies=[require_roles(*case_data.DECIDE)],
+)
+def decide_form(
+    request: Request,
+    state: State,
+    actor: Actor,
+    case_id: str,
+    access_id: int,
+    decision: str,
+    reason: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Approve or refuse a pending share or hand-over (the policy names who may)."""
+    check_form_token(request, state, csrf)
+    decide_access(
+        state.control,
+        state.data_dir,
+        actor,
+        access_id,
+        case_data.approvals(state),
+        approve=decision == "approve",
+        reason=reason,
+    )
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 @router.post("/cases/{case_id}/notes", dependencies=[require_roles(*case_data.WORK_CASES)])

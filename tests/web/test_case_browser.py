@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
+from custodes.cases import add_unit
 from custodes.ledger.verify_package import verify
 from custodes.oversight import RevealRequest, decide, is_pseudonym, load_policy, request_reveal
 from custodes.store import open_control
@@ -66,6 +67,14 @@ def test_alert_timeline_case_note_and_export(
     page.click("#add-note button[type=submit]")
     expect(page.locator("#case-items")).to_contain_text("asked for a reveal")
     expect(page.locator("#case-history")).to_contain_text("added-note")
+    with open_control(seeded.data_dir) as control:
+        add_unit(control, "cert", "security", ["someone"])
+    page.reload()
+    page.click("#share-case >> xpath=.. >> summary")
+    page.select_option("#share-case select[name=unit]", "cert")
+    page.fill("#share-case input[name=reason]", "second opinion")
+    page.click("#share-case button[type=submit]")
+    expect(page.locator("#case-access")).to_contain_text("share to cert: active")
     shot(page, "case-2-case")
 
     approve_reveals(seeded, case_id, set(users) - {""})
