@@ -109,6 +109,18 @@ def test_a_zero_grace_period_keeps_every_resent_row(data_dir: Path) -> None:
     assert stored_events(data_dir) == (8, 4)
 
 
+def test_digest_ids_are_found_by_their_two_halves() -> None:
+    ids = [RawRecord(data=json_line(i)).id for i in range(1000)]
+    resends = ResendFilter()
+    resends.remember([pa.record_batch({"event.id": ids[::2]})])
+    assert resends.keys is not None  # the fast path: every id is 32 hex digits
+    batch = pa.record_batch({"event.id": ids})
+    kept, dropped = resends.drop(batch)
+    assert (kept.column(0).to_pylist(), dropped) == (ids[1::2], 500)
+    mixed = pa.record_batch({"event.id": [ids[0], "not-a-digest", None]})
+    assert resends.drop(mixed)[0].column(0).to_pylist() == ["not-a-digest", None]
+
+
 def test_the_filter_drops_only_remembered_ids_until_it_expires() -> None:
     now = [0.0]
     resends = ResendFilter(grace_secs=10, clock=lambda: now[0])
