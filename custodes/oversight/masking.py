@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from custodes.events import EVENT_SCHEMA
 from custodes.oversight.pseudonyms import MIN_NAME_CHARS, short_account
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from custodes.oversight.pseudonyms import Pseudonymiser
 
+CORE_NAMES = tuple(EVENT_SCHEMA.names)
 SEPARATOR = "\x00"  # joins the distinct texts for one search; a text holding it is searched alone
 
 
@@ -54,12 +56,16 @@ def mask_table(
         texts = [name for name in texts if name not in owner.identifiers.withheld]
     arrays = [table.column(name).combine_chunks() for name in texts]
     fields = table.column("fields").combine_chunks() if "fields" in table.column_names else None
-    items = is_identifier = None
+    items = is_identifier = is_text = None
     if fields is not None:
         keys, items, offsets = map_parts(fields)
         wanted = pa.array(list(owner.identifiers.fields), pa.string())
         is_identifier = pc.fill_null(pc.is_in(keys, value_set=wanted), False)
-        arrays.append(items)
+        # Source fields named like a core column that is neither identifier nor free text (a
+        # time, a host, an address) are left as that column is.
+        plain = pa.array(sorted(set(CORE_NAMES) - set(owner.identifiers.columns) - set(texts)))
+        is_text = pc.invert(pc.or_(is_identifier, pc.fill_null(pc.is_in(keys, plain), False)))
+        arrays.append(pc.filter(items, is_text))
     masked_texts = run.mask_texts(arrays)
     columns = []
     for name in table.column_names:
@@ -69,8 +75,8 @@ def mask_table(
         elif name in texts:
             column = masked_texts[texts.index(name)]
         elif name == "fields" and fields is not None:
-            assert items is not None and is_identifier is not None
-            values = masked_texts[-1]
+            assert items is not None and is_identifier is not None and is_text is not None
+            values = pc.replace_with_mask(items, is_text, masked_texts[-1])
             if pc.any(is_identifier).as_py():
                 ids = run.map_values(pc.filter(items, is_identifier), run.identifier)
                 values = pc.replace_with_mask(values, is_identifier, ids)
