@@ -28,6 +28,8 @@ from custodes.errors import LedgerError
 #: Rows encoded per step (keeps every intermediate string array far below 2 GiB).
 CHUNK_ROWS = 32 * 1024
 ID_BYTES = 16
+#: Values shorter than this take their length prefix from a cached table (see _length_prefix).
+PREFIX_TABLE_ROWS = 4096
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 _ZERO_ID = bytes(ID_BYTES)
 
@@ -59,13 +61,27 @@ def _is_text(kind: pa.DataType) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
+@functools.lru_cache(maxsize=256)
+def _prefixes(prefix: str, count: int) -> pa.Array:
+    """`<prefix><n>:` for n from 0 to count - 1."""
+    return pa.array([f"{prefix}{length}:" for length in range(count)], pa.string())
+
+
 def _length_prefix(prefix: str, text: pa.Array) -> pa.Array:
     """`<prefix><len(value)>:` for each value (null where the value is null).
 
     Only the short prefix is built here; the value itself is copied once, by the final join.
+    Short values (the usual case) take their prefix from a table by length, which is several
+    times faster than rendering each length as text.
     """
-    lengths = pc.cast(pc.binary_length(text), pa.string())
-    return pc.binary_join_element_wise(_text(prefix), lengths, _text(":"), _text(""))
+    lengths = pc.binary_length(text)
+    longest = pc.max(lengths).as_py()
+    if longest is None:
+        return pa.nulls(len(text), pa.string())
+    if longest < PREFIX_TABLE_ROWS:
+        return _prefixes(prefix, 1 << max(longest, 1).bit_length()).take(lengths)
+    rendered = pc.cast(lengths, pa.string())
+    return pc.binary_join_element_wise(_text(prefix), rendered, _text(":"), _text(""))
 
 
 def _netstring(name: str) -> str:

@@ -69,6 +69,20 @@ def test_arrow_encoding_matches_the_standard_library_one(seed: int) -> None:
     assert leaf_hashes(sliced) == reference_leaves(sliced)
 
 
+@pytest.mark.parametrize("longest", [0, 1, 4095, 4096, 70_000])
+def test_long_values_encode_the_same_both_ways(longest: int) -> None:
+    """Short values take their length prefix from a table, long ones are rendered: same bytes."""
+    texts = ["x" * longest, "é" * (longest // 2), None, ""]
+    table = pa.table(
+        {
+            "message": texts,
+            "fields": [[("k" * longest, text)] for text in texts],
+        },
+        schema=pa.schema([("message", pa.string()), ("fields", MAP)]),
+    )
+    assert leaf_hashes(table) == reference_leaves(table)
+
+
 def test_real_events_encode_the_same_both_ways() -> None:
     batch, _ = Normaliser([JsonParser()]).normalise([sample_record(n) for n in range(50)])
     table = pa.Table.from_batches([batch], schema=EVENT_SCHEMA)
