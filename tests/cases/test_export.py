@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from custodes.cases import (
     add_alert,
@@ -20,6 +21,7 @@ from custodes.cases import (
     export_case,
     open_case,
 )
+from custodes.cli.main import app
 from custodes.demo.truth import SIGMA_COMSVCS_DUMP, SIGMA_UNCOMMON_SERVICE
 from custodes.errors import PermissionDenied
 from custodes.investigate import Seed, build_timeline
@@ -129,3 +131,42 @@ def test_a_changed_document_with_its_new_hash_fails_on_the_signature(
 def test_an_extra_member_fails_verification(package: Path, tmp_path: Path) -> None:
     with pytest.raises(PackageError, match="exactly"):
         verify(str(rewrite(package, tmp_path / "extra.zip", {"case/extra.json": b"{}"})))
+
+
+def test_cli_export_writes_a_package_the_verifier_accepts(
+    package: Path, demo_data: Path, tmp_path: Path
+) -> None:
+    case_id = json.loads(members(package)["case/case.json"])["id"]
+    out = tmp_path / "cli.zip"
+    result = CliRunner().invoke(
+        app,
+        [
+            "case",
+            "export",
+            case_id,
+            "--out",
+            str(out),
+            "--actor",
+            "ana",
+            "--data-dir",
+            str(demo_data),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 case documents" in result.stdout
+    assert "case document(s) proved" in verify(str(out))
+    refused = CliRunner().invoke(
+        app,
+        [
+            "case",
+            "export",
+            case_id,
+            "--out",
+            str(out),
+            "--actor",
+            "eve",
+            "--data-dir",
+            str(demo_data),
+        ],
+    )
+    assert refused.exit_code == 2 and f"case '{case_id}' not found" in refused.output
