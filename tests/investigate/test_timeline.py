@@ -135,3 +135,29 @@ def test_cli_timeline_needs_exactly_one_seed(demo_data: Path) -> None:
     result = CliRunner().invoke(app, ["timeline", "--data-dir", str(demo_data)])
     assert result.exit_code == 2
     assert "exactly one of" in result.output
+
+
+def test_a_pseudonym_seeds_the_timeline_of_the_account_behind_it(
+    demo_data: Path, demo_folder: Path, timeline: Timeline, planted: set[str]
+) -> None:
+    truth = load_truth(demo_folder / "ground_truth.json")
+    scenario = next(s for s in truth["scenarios"] if s["id"] == "password-spray-lateral-movement")
+    victim = scenario["who"]["accounts"][0]
+    lateral = next(step for step in timeline.steps if "lateral movement" in step.label)
+    with open_control(demo_data) as control:
+        door = Door(demo_data, control)
+        pseudonym = door.state()[1].pseudonym(victim)
+        by_user = build_timeline(
+            demo_data,
+            control,
+            door,
+            ANALYST,
+            Seed("user", pseudonym),
+            "2h",
+            until=lateral.ended_at + timedelta(minutes=5),
+        )
+    found = set(by_user.events.column("event.id").to_pylist())
+    assert planted & found and set(lateral.event_ids) & found
+    assert victim.lower() not in {
+        str(n).lower() for n in by_user.events.column("user.name").to_pylist()
+    }
