@@ -8,6 +8,7 @@ from custodes.cases.case import (
     add_item,
     add_note,
     case_to_dict,
+    cases_by_type,
     get_case,
     history,
     list_cases,
@@ -17,7 +18,13 @@ from custodes.cases.case import (
 )
 from custodes.cases.evidence import add_attachment, add_events, add_timeline, case_event_ids
 from custodes.cases.export import CaseExport, export_case
-from custodes.cases.sharing import AccessApproval, CaseApprovals, decide_access, request_access
+from custodes.cases.sharing import (
+    AccessApproval,
+    CaseApprovals,
+    decide_access,
+    pending_access,
+    request_access,
+)
 from custodes.cases.units import CaseError, add_unit, can_see, list_units, units_of
 
 __all__ = [
@@ -38,6 +45,7 @@ __all__ = [
     "can_see",
     "case_event_ids",
     "case_to_dict",
+    "cases_by_type",
     "decide_access",
     "export_case",
     "get_case",
@@ -46,6 +54,7 @@ __all__ = [
     "list_items",
     "list_units",
     "open_case",
+    "pending_access",
     "request_access",
     "units_of",
     "update_case",

@@ -318,3 +318,14 @@ def history_to_dict(row: CaseHistoryRow) -> dict[str, Any]:
         "action": row.action,
         "details": row.details,
     }
+
+
+def cases_by_type(control: Control, since: datetime, until: datetime) -> dict[str, int]:
+    """How many cases were opened in [since, until), by type (for the transparency report)."""
+    query = (
+        select(CaseRow.type, func.count())
+        .where(CaseRow.created_at >= since, CaseRow.created_at < until)
+        .group_by(CaseRow.type)
+    )
+    with control.session() as session:
+        return {str(kind): int(count) for kind, count in session.execute(query).all()}

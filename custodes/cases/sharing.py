@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from custodes.cases.case import get_case, record
 from custodes.cases.tables import CaseAccessRow, CaseRow
@@ -189,3 +189,13 @@ def apply_handover(control: Control, row: CaseAccessRow) -> None:
             .where(CaseRow.id == row.case_id)
             .values(unit=row.unit, legal_basis=row.legal_basis, type="investigation")
         )
+
+
+def pending_access(control: Control) -> list[CaseAccessRow]:
+    """Shares and hand-overs waiting for a decision, oldest first (for the Oversight page)."""
+    query = select(CaseAccessRow).where(CaseAccessRow.status == "pending")
+    with control.session() as session:
+        rows = list(session.execute(query.order_by(CaseAccessRow.id)).scalars())
+        for row in rows:
+            session.expunge(row)
+        return rows

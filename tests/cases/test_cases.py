@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,12 @@ from custodes.cases import (
     add_note,
     add_unit,
     case_to_dict,
+    cases_by_type,
     decide_access,
     get_case,
     list_cases,
     open_case,
+    pending_access,
     request_access,
 )
 from custodes.errors import NotFound, PermissionDenied
@@ -79,11 +82,13 @@ def test_a_handover_waits_for_oversight_approval_by_default(
     case = open_case(control, ANA, title="Insider", unit="soc", legal_basis="IG Act s.6")
     row = request_access(control, data_dir, ANA, case.id, "internal-affairs", "handover", DEFAULTS)
     assert row.status == "pending"
+    assert [r.id for r in pending_access(control)] == [row.id]
     with pytest.raises(NotFound):
         get_case(control, IVY, case.id)
     with pytest.raises(PermissionDenied):
         decide_access(control, data_dir, IVY, row.id, DEFAULTS, approve=True)
     decided = decide_access(control, data_dir, OLGA, row.id, DEFAULTS, approve=True, reason="ok")
+    assert pending_access(control) == []
     assert decided.status == "active"
     moved = get_case(control, IVY, case.id)
     assert (moved.unit, moved.type, moved.legal_basis) == (
@@ -125,3 +130,15 @@ def test_the_requester_cannot_approve_their_own_share(control: Control, data_dir
     assert refused.status == "refused"
     with pytest.raises(NotFound):
         get_case(control, BEN, case.id)
+
+
+def test_cases_are_counted_by_type_for_the_transparency_report(control: Control) -> None:
+    open_case(control, ANA, title="a", unit="soc")
+    open_case(control, ANA, title="b", unit="soc", type="review")
+    open_case(
+        control, IVY, title="c", unit="internal-affairs", type="investigation", legal_basis="x"
+    )
+    now = datetime.now(UTC)
+    counted = cases_by_type(control, now - timedelta(hours=1), now + timedelta(hours=1))
+    assert counted == {"incident": 1, "review": 1, "investigation": 1}
+    assert cases_by_type(control, now - timedelta(days=2), now - timedelta(days=1)) == {}
