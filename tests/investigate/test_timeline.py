@@ -161,3 +161,32 @@ def test_a_pseudonym_seeds_the_timeline_of_the_account_behind_it(
     assert victim.lower() not in {
         str(n).lower() for n in by_user.events.column("user.name").to_pylist()
     }
+
+
+@pytest.mark.parametrize("kind", ["event", "ip", "process"])
+def test_event_ip_and_process_seeds_reach_the_lateral_movement(
+    demo_data: Path, timeline: Timeline, kind: str
+) -> None:
+    lateral = next(step for step in timeline.steps if "lateral movement" in step.label)
+    dump = next(step for step in timeline.steps if step.activity == "credential-access")
+    events = {row["event.id"]: row for row in timeline.events.to_pylist()}
+    spray = next(step for step in timeline.steps if step.activity == "failed-logons")
+    address = str(events[spray.event_ids[1]]["source.ip"])
+    values = {
+        "event": lateral.event_ids[0],
+        "ip": address,
+        "process": dict(events[dump.event_ids[0]]["fields"])["SourceProcessGUID"],
+    }
+    from_address = [i for i in spray.event_ids if events[i]["source.ip"] == address]
+    expected = {"event": lateral.event_ids, "ip": from_address, "process": dump.event_ids}[kind]
+    with open_control(demo_data) as control:
+        found = build_timeline(
+            demo_data,
+            control,
+            Door(demo_data, control),
+            ANALYST,
+            Seed(kind, values[kind]),
+            "2h",
+            until=dump.ended_at + timedelta(minutes=5),
+        )
+    assert expected and set(expected) <= set(found.events.column("event.id").to_pylist())
