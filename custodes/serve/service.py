@@ -92,6 +92,7 @@ class Service:
         self.listening: dict[str, str] = {}
         self.stopping = asyncio.Event()
         self.started = asyncio.Event()
+        self.retention: asyncio.Task[None] | None = None
 
     # --- what the API shows (custodes.api.deps.ServiceStatus) -------------------------------
 
@@ -139,6 +140,12 @@ class Service:
                 self.start_tail(name, source)
         if self.app_factory is not None:
             await self.start_http()
+        from custodes.oversight.retention import retention_schedule  # the policy's purges
+
+        ledger = getattr(self.pipeline, "ledger", None)
+        self.retention = asyncio.create_task(
+            retention_schedule(self.data_dir, ledger), name="custodes-retention"
+        )
         self.write_ready_file()
         # Everything alive now lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would otherwise show in the ack latency.
@@ -268,6 +275,9 @@ class Service:
 
     async def shutdown(self) -> None:
         """Stop accepting, commit everything already queued, stop the worker thread."""
+        if self.retention is not None:
+            self.retention.cancel()
+            await asyncio.gather(self.retention, return_exceptions=True)
         for source in self.syslog:
             await source.stop()
         if self.http is not None:

@@ -74,3 +74,29 @@ def test_a_run_purges_exactly_the_expired_unheld_partitions(tmp_path: Path) -> N
     assert report.files_purged == 3
     purges = (data_dir / "ledger" / "purges.jsonl").read_text().splitlines()
     assert len(purges) == 3 and "retention: proxy 2024-05-20" in purges[0] + purges[1] + purges[2]
+
+
+def test_the_service_schedule_purges_after_one_interval(tmp_path: Path) -> None:
+    import asyncio
+
+    from custodes.oversight.retention import retention_schedule
+
+    data_dir = tmp_path / "data"
+    seed(data_dir)
+
+    async def one_run() -> None:
+        with Ledger(data_dir) as ledger:
+            task = asyncio.create_task(retention_schedule(data_dir, ledger, every_secs=0.2))
+            await asyncio.sleep(0.05)
+            assert (data_dir / "lake" / "dataset=proxy" / "date=2023-05-01").exists()
+            for _ in range(100):
+                if not (data_dir / "lake" / "dataset=proxy" / "date=2023-05-01").exists():
+                    break
+                await asyncio.sleep(0.05)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(one_run())
+    assert not (data_dir / "lake" / "dataset=proxy" / "date=2023-05-01").exists()
+    assert (data_dir / "lake" / "dataset=proxy" / "date=2026-10-01").exists()
+    assert verify_store(data_dir).is_intact
