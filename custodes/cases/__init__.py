@@ -7,17 +7,15 @@ from custodes.cases.case import (
     add_alert,
     add_item,
     add_note,
-    case_to_dict,
     cases_by_type,
     get_case,
-    history,
     list_cases,
-    list_items,
     open_case,
     update_case,
 )
 from custodes.cases.evidence import add_attachment, add_events, add_timeline, case_event_ids
 from custodes.cases.export import CaseExport, export_case
+from custodes.cases.record import case_to_dict, history, list_items
 from custodes.cases.sharing import (
     AccessApproval,
     CaseApprovals,

@@ -10,7 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from custodes.cases.case import add_item, get_case, list_items
+from custodes.cases.case import add_item, get_case
+from custodes.cases.record import list_items
 from custodes.cases.tables import CaseItemRow
 from custodes.cases.units import CaseError
 from custodes.store.control import Control

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from custodes.cases.case import case_to_dict, get_case, list_items, record
+from custodes.cases.case import get_case, record
 from custodes.cases.evidence import case_event_ids
+from custodes.cases.record import case_to_dict, list_items
 from custodes.errors import LedgerError, NotFound
 from custodes.ledger import KeyRing, export_evidence
 from custodes.ledger.verify_package import (
