@@ -36,6 +36,13 @@ def build_app(service: Service, settings: Settings) -> Any:
     return web_app
 
 
+def with_notifier(web_app: Any, notifier: Any) -> Any:
+    """The app, telling oversight of reveal requests through the same notifier as alerts."""
+    if notifier is not None:
+        web_app.state.custodes.extras["notifier"] = notifier
+    return web_app
+
+
 def start_notifier(pipeline: Any, config: ServiceConfig, data_dir: Path) -> Any:
     """A notifier for the configured sinks, told of each new alert the streaming detection
     stores (`custodes.notify.notify_on_saved`)."""
@@ -69,7 +76,7 @@ async def run_service(
             config,
             pipeline,
             settings.data_dir,
-            app_factory=lambda running: build_app(running, settings),
+            app_factory=lambda running: with_notifier(build_app(running, settings), notifier),
         )
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):
