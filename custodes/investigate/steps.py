@@ -59,6 +59,14 @@ def program(path: str | None) -> str:
     return (path or "?").replace("/", "\\").rsplit("\\", 1)[-1]
 
 
+def program_of(row: dict[str, Any]) -> str:
+    """The program an event names: its executable, else the first word of its command line."""
+    if row.get("process.executable"):
+        return program(row["process.executable"])
+    words = (row.get("process.command_line") or "").split()
+    return program(words[0].strip('"')) if words else "?"
+
+
 def is_failure(row: dict[str, Any]) -> bool:
     """A failed logon (4625, 4771, or a 4776 with a non-zero status)."""
     code = row.get("event.code")
@@ -88,11 +96,9 @@ def activity_of(row: dict[str, Any]) -> tuple[str, str]:
         access = int(row.get("granted_access") or "0", 16) if row.get("granted_access") else 0
         if target == "lsass.exe" and access & MEMORY_READ:
             return "credential-access", program(row.get("source_image"))
-        return "process", program(row.get("process.executable"))
-    if windows and code in PROCESS_CODES:
-        return "process", program(row.get("process.executable"))
-    if dataset == "windows.sysmon" and code == "11":
-        return "process", program(row.get("process.executable"))
+        return "process", program(row.get("source_image"))
+    if (windows and code in PROCESS_CODES) or (dataset == "windows.sysmon" and code == "11"):
+        return "process", program_of(row)
     sent = row.get("network.bytes") or 0
     if sent >= LARGE_UPLOAD_BYTES:
         return "upload", row.get("destination.domain") or row.get("destination.ip") or "?"
