@@ -1,9 +1,12 @@
 """`check`: what the system raised against what the generator planted.
 
 An alert is linked to a planted case when it points at one of the case's events (found in the
-lake by EventRecordID + Computer, or by the exact line), or, failing that, when its rule or check
-is one the case expects and its user or host and its time fit the case. Alerts linked to no case
-are false positives. A feature that does not exist yet makes its cases "pending", never hidden.
+lake by EventRecordID + Computer, or by the exact line), whatever its rule (the demo's own
+fallback rules count as much as SigmaHQ's); or when its rule or check is one the case expects and
+its user or host and its time fit the case; or, for a behaviour-analytics alert (one per
+entity-day), when its account or host is the case's and its day one the case makes anomalous.
+Alerts linked to no case are false positives. A feature that does not exist yet makes its cases
+"pending", never hidden.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import orjson
 
 from custodes.errors import ConfigError
 from custodes.normalise.fields import parse_iso
+from custodes.ueba.run import RULE_ID as UEBA_RULE_ID
 
 FEATURE_MODULES = {
     "sigma": "custodes.detect",
@@ -28,6 +32,7 @@ FEATURE_MODULES = {
     "policy": "custodes.oversight",
 }
 SLACK = timedelta(hours=1)
+UEBA_FEATURES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -208,6 +213,44 @@ def fits(alert: dict[str, Any], scenario: dict[str, Any]) -> bool:
     return seen_first <= last and seen_last >= first
 
 
+def is_ueba(alert: dict[str, Any]) -> bool:
+    """Whether an alert comes from behaviour analytics (one per entity and day)."""
+    return alert.get("kind") == "ueba" or alert.get("rule_id") == UEBA_RULE_ID
+
+
+def ueba_fits(alert: dict[str, Any], scenario: dict[str, Any]) -> bool:
+    """Whether a behaviour alert's account or host is the case's, on a day the case made odd."""
+    days = {pair["date"] for pair in scenario.get("user_days") or ()}
+    details = alert.get("details") or {}
+    day = str(details.get("day") or as_time(alert["first_seen_at"]).date().isoformat())
+    if day not in days:
+        return False
+    people = {short(account) for account in scenario["who"]["accounts"]}
+    hosts = {short(host) for host in scenario["hosts"]}
+    return short(alert.get("user_name")) in people - {""} or short(alert.get("host_name")) in (
+        hosts - {""}
+    )
+
+
+def ueba_credit(alert: dict[str, Any]) -> str:
+    """`ueba: <top features>` for the table."""
+    reasons = (alert.get("details") or {}).get("reasons") or []
+    features = [str(reason.get("feature")) for reason in reasons[:UEBA_FEATURES_SHOWN]]
+    return f"ueba: {', '.join(features)}" if features else "ueba"
+
+
+def credit(alert: dict[str, Any], scenario: dict[str, Any], evidence: set[str]) -> str | None:
+    """What the table says found this case, or None when the alert is not linked to it."""
+    name = alert_name(alert)
+    if is_ueba(alert):
+        return ueba_credit(alert) if ueba_fits(alert, scenario) else None
+    if set(alert.get("event_ids") or ()) & evidence:
+        if name in expected_names(scenario):
+            return name
+        return f"{name} ({alert.get('title')})" if alert.get("title") else name
+    return name if fits(alert, scenario) else None
+
+
 def as_time(value: Any) -> datetime:
     """A datetime from a stored alert field."""
     return value if isinstance(value, datetime) else parse_iso(str(value))
@@ -220,14 +263,16 @@ def check(
     scenarios: list[dict[str, Any]] = truth["scenarios"]
     alerts = load_alerts(data_dir) + load_findings(data_dir) if alerts is None else alerts
     evidence = planted_event_ids(data_dir, scenarios)
-    linked: dict[str, list[dict[str, Any]]] = {scenario["id"]: [] for scenario in scenarios}
+    linked: dict[str, list[Credit]] = {scenario["id"]: [] for scenario in scenarios}
     unlinked: list[dict[str, Any]] = []
     near_misses = {s["id"] for s in scenarios if s["kind"] == "near-miss"}
     for alert in alerts:
-        ids = set(alert.get("event_ids") or ())
-        owners = [s["id"] for s in scenarios if ids & evidence[s["id"]] or fits(alert, s)]
-        for owner in owners:
-            linked[owner].append(alert)
+        owners = []
+        for scenario in scenarios:
+            name = credit(alert, scenario, evidence[scenario["id"]])
+            if name is not None:
+                linked[scenario["id"]].append(Credit(name, alert))
+                owners.append(scenario["id"])
         if not set(owners) - near_misses:  # an alert on a near miss is a false positive
             unlinked.append(alert)
     verdicts = [verdict(s, linked[s["id"]], evidence[s["id"]], data_dir) for s in scenarios]
@@ -244,14 +289,37 @@ def check(
     )
 
 
+@dataclass(frozen=True)
+class Credit:
+    """An alert linked to a case, and how the table names what found it."""
+
+    name: str
+    alert: dict[str, Any]
+
+
+def credited(scenario: dict[str, Any], credits: list[Credit]) -> tuple[str, ...]:
+    """What found the case: expected rules and checks first, then others that hit its evidence.
+
+    An informational rule the case does not expect (e.g. a single failed logon feeding a
+    correlation) links its alert to the case but is not counted as finding it.
+    """
+    expected = expected_names(scenario)
+    meant = {c.name for c in credits if c.name in expected}
+    others = {
+        c.name
+        for c in credits
+        if c.name not in expected and c.alert.get("level") != "informational"
+    }
+    return (*sorted(meant), *sorted(others))
+
+
 def verdict(
-    scenario: dict[str, Any], alerts: list[dict[str, Any]], stored: set[str], data_dir: Path
+    scenario: dict[str, Any], credits: list[Credit], stored: set[str], data_dir: Path
 ) -> Verdict:
     """The verdict on one case."""
-    expected = expected_names(scenario)
     kinds = {detection["kind"] for detection in scenario["detect"]}
     pending = tuple(sorted(kind for kind in kinds if not feature_exists(kind)))
-    by = tuple(sorted({alert_name(alert) for alert in alerts if alert_name(alert) in expected}))
+    by = credited(scenario, credits)
     base = (scenario["id"], scenario["title"], scenario["kind"])
     if "policy" in kinds:
         if not (data_dir / "lake").exists():

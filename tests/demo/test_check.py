@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 
 from custodes.demo import check, load_truth
+from custodes.demo.run import DEMO_RULES
 from custodes.demo.truth import (
     SIGMA_COMSVCS_DUMP,
     SIGMA_GLOBAL_GROUP_ADD,
     SIGMA_LOCAL_ADMIN_ADD,
     SIGMA_LSASS_COMSVCS,
     SIGMA_LSASS_MEMDUMP,
+    SIGMA_RCLONE_AGENT,
     SIGMA_UNCOMMON_SERVICE,
 )
 from custodes.errors import ConfigError
@@ -25,13 +27,17 @@ RULES = {
     SIGMA_LSASS_COMSVCS,
     SIGMA_LSASS_MEMDUMP,
     SIGMA_UNCOMMON_SERVICE,
+    SIGMA_RCLONE_AGENT,
 }
+WINDOWS_RULES = RULES - {SIGMA_RCLONE_AGENT}
 
 
 def rule_files(datasets: Path) -> list[Path]:
-    """The SigmaHQ files of the rules the demo's Windows scenarios target."""
+    """The SigmaHQ files of the rules the demo's Windows and proxy scenarios target."""
     found = []
-    for path in sorted((datasets / "sigma" / "rules" / "windows").rglob("*.yml")):
+    rules = datasets / "sigma" / "rules"
+    paths = [*(rules / "windows").rglob("*.yml"), *(rules / "web" / "proxy_generic").glob("*.yml")]
+    for path in sorted(paths):
         head = path.read_text(errors="replace")[:400]
         if any(f"\nid: {rule_id}" in head for rule_id in RULES):
             found.append(path)
@@ -57,7 +63,7 @@ def test_windows_attacks_are_detected_by_the_rules_meant_for_them(
     verdicts = {verdict.id: verdict for verdict in report.verdicts}
     spray = verdicts["password-spray-lateral-movement"]
     assert spray.status == "detected"
-    assert set(spray.by) == RULES - {SIGMA_GLOBAL_GROUP_ADD, SIGMA_LOCAL_ADMIN_ADD}
+    assert set(spray.by) == WINDOWS_RULES - {SIGMA_GLOBAL_GROUP_ADD, SIGMA_LOCAL_ADMIN_ADD}
     added = verdicts["unapproved-privileged-group-addition"]
     assert (added.status, added.by) == ("detected", (SIGMA_GLOBAL_GROUP_ADD,))
 
@@ -114,3 +120,90 @@ def test_alerts_link_by_rule_subject_and_time_without_a_lake(
     verdict = next(v for v in report.verdicts if v.id == added["id"])
     assert (verdict.status, verdict.by) == ("detected", (SIGMA_GLOBAL_GROUP_ADD,))
     assert (report.alerts, report.false_positives, report.informational) == (4, 2, 1)
+
+
+def test_the_exfiltration_is_found_by_sigmahq_rclone_proxy_rule_on_cef_lines(
+    tiny_demo: Path, ingested: Path
+) -> None:
+    report = check(ingested, load_truth(tiny_demo / "ground_truth.json"))
+    exfiltration = next(
+        v for v in report.verdicts if v.id == "offhours-exfiltration-personal-cloud"
+    )
+    assert (exfiltration.status, exfiltration.by) == ("detected", (SIGMA_RCLONE_AGENT,))
+
+
+@pytest.fixture(scope="module")
+def own_rules(tiny_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("own-rules")
+    pipeline = open_pipeline(data_dir, rules=[DEMO_RULES])
+    try:
+        import_files(pipeline, [tiny_demo / "telemetry"])
+    finally:
+        pipeline.close()
+    return data_dir
+
+
+def test_the_demos_own_rules_are_credited_by_the_events_they_matched(
+    tiny_demo: Path, own_rules: Path
+) -> None:
+    report = check(own_rules, load_truth(tiny_demo / "ground_truth.json"))
+    verdicts = {verdict.id: verdict for verdict in report.verdicts}
+    spray = verdicts["password-spray-lateral-movement"]
+    assert spray.status == "detected"
+    titles = {name.split(" (", 1)[1].rstrip(")") for name in spray.by}
+    assert titles == {
+        "Password spraying from one source",
+        "Service installed from a temporary folder",
+        "Process memory dumped with comsvcs.dll MiniDump",
+        "LSASS opened with full access",
+    }  # the informational "Failed network logon" links its alerts but finds nothing alone
+    added = verdicts["unapproved-privileged-group-addition"]
+    assert added.status == "detected"
+    assert [name.split(" (")[0] for name in added.by] == ["24722ec5-5273-4598-820b-436c2cff3105"]
+    assert report.false_positives == 0
+
+
+def ueba_alert(account: str | None, host: str | None, day: str) -> dict[str, object]:
+    """A behaviour alert as custodes.ueba.run raises it (one per entity-day)."""
+    return {
+        "rule_id": "ueba.daily",
+        "kind": "ueba",
+        "title": "Unusual behaviour: ...",
+        "level": "high",
+        "user_name": account,
+        "host_name": host,
+        "first_seen_at": f"{day}T00:00:00+00:00",
+        "last_seen_at": f"{day}T23:59:59.999999+00:00",
+        "event_ids": [],
+        "details": {
+            "day": day,
+            "reasons": [
+                {"feature": "bytes_out", "deviation": 9.1, "text": "..."},
+                {"feature": "off_hours_activity", "deviation": 4.2, "text": "..."},
+                {"feature": "distinct_domains", "deviation": 2.0, "text": "..."},
+                {"feature": "logons", "deviation": 1.1, "text": "..."},
+            ],
+        },
+    }
+
+
+def test_a_behaviour_alert_links_by_account_or_host_and_anomalous_day(
+    tiny_demo: Path, tmp_path: Path
+) -> None:
+    truth = load_truth(tiny_demo / "ground_truth.json")
+    case = next(s for s in truth["scenarios"] if s["id"] == "offhours-exfiltration-personal-cloud")
+    (pair,) = case["user_days"]
+    on_the_day = ueba_alert(pair["account"], None, pair["date"])
+    on_the_host = ueba_alert(None, case["hosts"][0], pair["date"])
+    another_day = ueba_alert(pair["account"], None, truth["end"])
+    someone_else = ueba_alert("nobody", None, pair["date"])
+    report = check(tmp_path, truth, alerts=[on_the_day, on_the_host, another_day, someone_else])
+    verdict = next(v for v in report.verdicts if v.id == case["id"])
+    assert (verdict.status, verdict.by) == (
+        "detected",
+        ("ueba: bytes_out, off_hours_activity, distinct_domains",),
+    )
+    assert (report.alerts, report.false_positives) == (4, 2)
+    report = check(tmp_path, truth, alerts=[another_day])
+    verdict = next(v for v in report.verdicts if v.id == case["id"])
+    assert verdict.status == "missed"
