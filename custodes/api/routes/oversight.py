@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from custodes.api.access import door
 from custodes.api.deps import SIGNED_IN, Actor, AppState, State, require_roles
+from custodes.cases import pending_access
 from custodes.oversight import (
     RevealRequest,
     decide,
@@ -126,6 +127,19 @@ def oversight_view(
             )
         ],
         "watchers": list_watcher_alerts(state.control),
+        "case_access": [
+            {
+                "id": row.id,
+                "case_id": row.case_id,
+                "unit": row.unit,
+                "kind": row.kind,
+                "requested_by": row.requested_by,
+                "requested_at": row.requested_at.isoformat(),
+                "reason": row.reason,
+                "legal_basis": row.legal_basis,
+            }
+            for row in pending_access(state.control)
+        ],
     }
 
 
