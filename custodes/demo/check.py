@@ -227,9 +227,8 @@ def ueba_fits(alert: dict[str, Any], scenario: dict[str, Any]) -> bool:
         return False
     people = {short(account) for account in scenario["who"]["accounts"]}
     hosts = {short(host) for host in scenario["hosts"]}
-    return short(alert.get("user_name")) in people - {""} or short(alert.get("host_name")) in (
-        hosts - {""}
-    )
+    subject = {short(alert.get("user_name")), short(alert.get("host_name"))} - {""}
+    return bool(subject & (people | hosts))
 
 
 def ueba_credit(alert: dict[str, Any]) -> str:
