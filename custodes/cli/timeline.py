@@ -51,6 +51,9 @@ def timeline(
         str | None, typer.Option(help="End of the window for host/user/ip/process seeds.")
     ] = None,
     format: Annotated[TimelineFormat, typer.Option(help="steps or json.")] = TimelineFormat.steps,
+    notable: Annotated[
+        bool, typer.Option("--notable", help="Only steps where rules fired or attacks show.")
+    ] = False,
     actor: ActorName = None,
     purpose: Purpose = None,
     case: CaseId = None,
@@ -80,6 +83,8 @@ def timeline(
     for name in ("#", "from", "to", "step", "events", "rules fired"):
         table.add_column(name)
     for number, step in enumerate(result.steps, start=1):
+        if notable and not step.is_notable:
+            continue
         table.add_row(
             str(number),
             step.started_at.strftime("%Y-%m-%d %H:%M:%S"),

@@ -20,6 +20,9 @@ SERVICE_CODES = frozenset({"4697", "7045"})
 PROCESS_CODES = frozenset({"1", "4688", "5"})
 #: Access rights to LSASS that read its memory (PROCESS_VM_READ set).
 MEMORY_READ = 0x0010
+NOTABLE_ACTIVITIES = frozenset(
+    {"failed-logons", "explicit-credentials", "service", "credential-access", "upload"}
+)
 
 
 @dataclass
@@ -35,10 +38,16 @@ class Step:
     detail: set[str] = field(default_factory=set)
     rules: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def is_notable(self) -> bool:
+        """A rule fired on it, or its activity is one attacks show (the rest is context)."""
+        return bool(self.rules) or self.activity in NOTABLE_ACTIVITIES or "lateral" in self.label
+
     def to_dict(self, number: int) -> dict[str, Any]:
         """Plain data for JSON."""
         return {
             "number": number,
+            "is_notable": self.is_notable,
             "activity": self.activity,
             "host": self.host,
             "label": self.label,

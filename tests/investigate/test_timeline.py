@@ -73,6 +73,9 @@ def test_the_planted_chain_comes_back_in_order_as_steps(
     assert "credential dumping" in chain[6].label
     assert {rule["rule_id"] for rule in chain[4].rules} == {SIGMA_UNCOMMON_SERVICE}
     assert SIGMA_COMSVCS_DUMP in {rule["rule_id"] for rule in chain[5].rules}
+    notable = [step for step in timeline.steps if step.is_notable]
+    assert {0, 2, 4, 5, 6} <= {chain.index(step) for step in notable if step in chain}
+    assert len(notable) < len(timeline.steps) / 4
 
 
 def test_events_come_in_time_order_and_people_are_pseudonymised(
@@ -129,6 +132,11 @@ def test_cli_timeline_prints_the_steps_as_json(demo_data: Path) -> None:
     assert result.exit_code == 0, result.output
     steps = json.loads(result.stdout)["steps"]
     assert any(step["label"].endswith("(lateral movement)") for step in steps)
+    short = runner.invoke(
+        app, ["timeline", "--alert", str(alert), "--data-dir", str(demo_data), "--notable"]
+    )
+    assert short.exit_code == 0 and "lateral movement" in short.stdout
+    assert short.stdout.count("\n") < result.stdout.count('"number"')
 
 
 def test_cli_timeline_needs_exactly_one_seed(demo_data: Path) -> None:
