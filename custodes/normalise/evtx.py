@@ -212,8 +212,12 @@ def windows_row(fields: dict[str, str]) -> dict[str, Any]:
     for column, names in PORTS:
         port = number(first(fields, names))
         row[column] = port if port is not None and 0 <= port < 65536 else None
-    row["process.pid"] = number(first(fields, ("ProcessId", "NewProcessId")))
-    row["process.parent.pid"] = number(first(fields, ("ParentProcessId",)))
+    if "NewProcessId" in fields:  # Security 4688: ProcessId is the creator, the parent
+        row["process.pid"] = number(fields["NewProcessId"])
+        row["process.parent.pid"] = number(fields.get("ProcessId"))
+    else:
+        row["process.pid"] = number(fields.get("ProcessId"))
+        row["process.parent.pid"] = number(fields.get("ParentProcessId"))
     executable = row["process.executable"]
     if executable:
         row["process.name"] = executable.replace("/", "\\").rsplit("\\", 1)[-1]
