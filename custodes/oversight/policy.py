@@ -114,10 +114,19 @@ class RevealApproval(Strict):
     max_days: Annotated[int, Field(ge=1, le=366)] = 30
 
 
+class CaseAccessApproval(Strict):
+    """Whether sharing or handing over a case waits for a decision, and who decides."""
+
+    needs_approval: bool = True
+    approver_roles: tuple[str, ...] = ("oversight",)
+
+
 class Approvals(Strict):
     """Approval rules per kind of request."""
 
     reveal: RevealApproval = RevealApproval()
+    share: CaseAccessApproval = CaseAccessApproval(needs_approval=False)
+    handover: CaseAccessApproval = CaseAccessApproval(needs_approval=True)
 
 
 class WorkingHours(Strict):
