@@ -41,16 +41,27 @@ def hunt(
     ] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON alert per line.")] = False,
 ) -> None:
-    """Run Sigma rules over the lake on Spark; one alert per rule, host and user."""
+    """Run Sigma rules over the lake on Spark; one alert per rule, host and user.
+
+    With --store, Sigma correlation rules among the rules run too (on Spark, per group)."""
     from custodes.detect.cache import load_matcher
+    from custodes.detect.engine import load_correlation_rules
     from custodes.scale import running_spark, spark_hunt, spark_hunt_and_store
 
     with user_errors():
-        matcher = load_matcher(rule_paths(rules))
+        paths = rule_paths(rules)
+        matcher = load_matcher(paths)
+        correlations = load_correlation_rules(paths, matcher)[0] if store else []
         with running_spark(master, app_name="custodes-hunt") as spark:
             if store:
                 alerts, saved = spark_hunt_and_store(
-                    spark, data_dir, matcher, lake=lake, since=since, until=until
+                    spark,
+                    data_dir,
+                    matcher,
+                    lake=lake,
+                    since=since,
+                    until=until,
+                    correlations=correlations,
                 )
                 typer.echo(
                     f"stored: {saved.created} new alerts, {saved.grouped} grouped into existing, "

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from custodes.detect import Matcher, RuleInfo, hits_to_alerts
+from custodes.detect.correlate import Correlator
+from custodes.detect.correlations import Correlation
 from custodes.events import Alert
 from custodes.scale.lake import as_event_batch, read_lake
 from custodes.store import open_control, save_alerts
@@ -191,10 +193,20 @@ def spark_hunt_and_store(
     lake: Path | str | None = None,
     since: datetime | str | None = None,
     until: datetime | str | None = None,
+    correlations: Sequence[Correlation] = (),
 ) -> tuple[list[Alert], SaveResult]:
     """The Spark retro-hunt with its alerts stored the normal way (grouped, suppressions apply)
-    in the control database of `data_dir` (or `control_url`); replaying stores nothing twice."""
-    alerts = spark_hunt(spark, lake or data_dir, matcher, since=since, until=until)
+    in the control database of `data_dir` (or `control_url`); replaying stores nothing twice.
+
+    With `correlations` their alerts are raised too, and the rules and correlations they
+    silence (`generate: false`) raise none, as in `custodes hunt --store`."""
+    from custodes.scale.correlate import spark_correlate
+
+    source = lake or data_dir
+    silenced = Correlator(correlations).silenced_rules
+    alerts = spark_hunt(spark, source, matcher, since=since, until=until)
+    alerts += spark_correlate(spark, source, matcher, correlations, since=since, until=until)
+    alerts = [alert for alert in alerts if alert.rule_id not in silenced]
     with open_control(data_dir) as control:
         saved = save_alerts(control, alerts, now=datetime.now(UTC))
     return alerts, saved
