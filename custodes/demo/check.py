@@ -4,7 +4,8 @@ An alert is linked to a planted case when it points at one of the case's events 
 lake by EventRecordID + Computer, or by the exact line), whatever its rule (the demo's own
 fallback rules count as much as SigmaHQ's); or when its rule or check is one the case expects and
 its user or host and its time fit the case; or, for a behaviour-analytics alert (one per
-entity-day), when its account or host is the case's and its day one the case makes anomalous.
+entity-day), when its account or host is the case's (named by the truth, or by the case's stored
+events, such as the targets of a spray) and its day one the case makes anomalous.
 Alerts linked to no case are false positives. A feature that does not exist yet makes its cases
 "pending", never hidden.
 """
@@ -175,6 +176,29 @@ def planted_event_ids(data_dir: Path, scenarios: list[dict[str, Any]]) -> dict[s
     return found
 
 
+def touched_accounts(data_dir: Path, evidence: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Scenario id -> the accounts its stored evidence names (e.g. the targets of a spray)."""
+    touched: dict[str, set[str]] = {case: set() for case in evidence}
+    owners = {event_id: case for case, ids in evidence.items() for event_id in ids}
+    if not owners:
+        return touched
+    from custodes.store import connect
+
+    marks = ", ".join("?" for _ in owners)
+    rows = (
+        connect(data_dir)
+        .execute(
+            f'SELECT "event.id", "user.name", "user.target.name" FROM events'
+            f' WHERE "event.id" IN ({marks})',
+            list(owners),
+        )
+        .fetchall()
+    )
+    for event_id, user, target in rows:
+        touched[owners[event_id]] |= {short(user), short(target)} - {""}
+    return touched
+
+
 def expected_names(scenario: dict[str, Any]) -> dict[str, str]:
     """Rule ids and check names the case expects -> the kind of feature behind each."""
     names: dict[str, str] = {}
@@ -218,14 +242,17 @@ def is_ueba(alert: dict[str, Any]) -> bool:
     return alert.get("kind") == "ueba" or alert.get("rule_id") == UEBA_RULE_ID
 
 
-def ueba_fits(alert: dict[str, Any], scenario: dict[str, Any]) -> bool:
-    """Whether a behaviour alert's account or host is the case's, on a day the case made odd."""
+def ueba_fits(alert: dict[str, Any], scenario: dict[str, Any], touched: set[str]) -> bool:
+    """Whether a behaviour alert's account or host is the case's, on a day the case made odd.
+
+    The case's accounts are those the ground truth names and those its evidence touched.
+    """
     days = {pair["date"] for pair in scenario.get("user_days") or ()}
     details = alert.get("details") or {}
     day = str(details.get("day") or as_time(alert["first_seen_at"]).date().isoformat())
     if day not in days:
         return False
-    people = {short(account) for account in scenario["who"]["accounts"]}
+    people = {short(account) for account in scenario["who"]["accounts"]} | touched
     hosts = {short(host) for host in scenario["hosts"]}
     subject = {short(alert.get("user_name")), short(alert.get("host_name"))} - {""}
     return bool(subject & (people | hosts))
@@ -238,11 +265,13 @@ def ueba_credit(alert: dict[str, Any]) -> str:
     return f"ueba: {', '.join(features)}" if features else "ueba"
 
 
-def credit(alert: dict[str, Any], scenario: dict[str, Any], evidence: set[str]) -> str | None:
+def credit(
+    alert: dict[str, Any], scenario: dict[str, Any], evidence: set[str], touched: set[str]
+) -> str | None:
     """What the table says found this case, or None when the alert is not linked to it."""
     name = alert_name(alert)
     if is_ueba(alert):
-        return ueba_credit(alert) if ueba_fits(alert, scenario) else None
+        return ueba_credit(alert) if ueba_fits(alert, scenario, touched) else None
     if set(alert.get("event_ids") or ()) & evidence:
         if name in expected_names(scenario):
             return name
@@ -262,13 +291,14 @@ def check(
     scenarios: list[dict[str, Any]] = truth["scenarios"]
     alerts = load_alerts(data_dir) + load_findings(data_dir) if alerts is None else alerts
     evidence = planted_event_ids(data_dir, scenarios)
+    touched = touched_accounts(data_dir, evidence)
     linked: dict[str, list[Credit]] = {scenario["id"]: [] for scenario in scenarios}
     unlinked: list[dict[str, Any]] = []
     near_misses = {s["id"] for s in scenarios if s["kind"] == "near-miss"}
     for alert in alerts:
         owners = []
         for scenario in scenarios:
-            name = credit(alert, scenario, evidence[scenario["id"]])
+            name = credit(alert, scenario, evidence[scenario["id"]], touched[scenario["id"]])
             if name is not None:
                 linked[scenario["id"]].append(Credit(name, alert))
                 owners.append(scenario["id"])
@@ -328,8 +358,11 @@ def verdict(
         # Stored although it must not be: a violation once the policy exists, pending before.
         return Verdict(*base, "pending" if pending else "stored", ("stored in the lake",), pending)
     if scenario["kind"] == "near-miss":
-        if by:
-            return Verdict(*base, "flagged", by, pending)
+        # Flagged only by the feature meant for it (which knows the approval, the travel...);
+        # another rule firing on its events is a false positive like any other.
+        meant = tuple(name for name in by if name in expected_names(scenario))
+        if meant:
+            return Verdict(*base, "flagged", meant, pending)
         return Verdict(
             *base,
             "pending" if len(pending) == len(kinds) else "quiet",
