@@ -330,15 +330,23 @@ def credited(scenario: dict[str, Any], credits: list[Credit]) -> tuple[str, ...]
     """What found the case: expected rules and checks first, then others that hit its evidence.
 
     An informational rule the case does not expect (e.g. a single failed logon feeding a
-    correlation) links its alert to the case but is not counted as finding it.
+    correlation) links its alert to the case but is not counted as finding it. Behaviour alerts
+    are one entry: the top features of the highest score, and how many entity-days in all.
     """
     expected = expected_names(scenario)
     meant = {c.name for c in credits if c.name in expected}
     others = {
         c.name
         for c in credits
-        if c.name not in expected and c.alert.get("level") != "informational"
+        if c.name not in expected
+        and c.alert.get("level") != "informational"
+        and not is_ueba(c.alert)
     }
+    behaviour = [c for c in credits if is_ueba(c.alert)]
+    if behaviour:
+        best = max(behaviour, key=lambda c: float((c.alert.get("details") or {}).get("score", 0)))
+        more = f" (+{len(behaviour) - 1} more entity-days)" if len(behaviour) > 1 else ""
+        others.add(best.name + more)
     return (*sorted(meant), *sorted(others))
 
 

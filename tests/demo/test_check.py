@@ -167,7 +167,16 @@ def test_the_demos_own_rules_are_credited_by_the_events_they_matched(
     assert report.false_positives == 0
 
 
-def ueba_alert(account: str | None, host: str | None, day: str) -> dict[str, object]:
+TOP_FEATURES = ("bytes_out", "off_hours_activity", "distinct_domains", "logons")
+
+
+def ueba_alert(
+    account: str | None,
+    host: str | None,
+    day: str,
+    score: float = 15.0,
+    features: tuple[str, ...] = TOP_FEATURES,
+) -> dict[str, object]:
     """A behaviour alert as custodes.ueba.run raises it (one per entity-day)."""
     return {
         "rule_id": "ueba.daily",
@@ -181,11 +190,10 @@ def ueba_alert(account: str | None, host: str | None, day: str) -> dict[str, obj
         "event_ids": [],
         "details": {
             "day": day,
+            "score": score,
             "reasons": [
-                {"feature": "bytes_out", "deviation": 9.1, "text": "..."},
-                {"feature": "off_hours_activity", "deviation": 4.2, "text": "..."},
-                {"feature": "distinct_domains", "deviation": 2.0, "text": "..."},
-                {"feature": "logons", "deviation": 1.1, "text": "..."},
+                {"feature": feature, "deviation": 9.0 - n, "text": "..."}
+                for n, feature in enumerate(features)
             ],
         },
     }
@@ -198,14 +206,14 @@ def test_a_behaviour_alert_links_by_account_or_host_and_anomalous_day(
     case = next(s for s in truth["scenarios"] if s["id"] == "offhours-exfiltration-personal-cloud")
     (pair,) = case["user_days"]
     on_the_day = ueba_alert(pair["account"], None, pair["date"])
-    on_the_host = ueba_alert(None, case["hosts"][0], pair["date"])
+    on_the_host = ueba_alert(None, case["hosts"][0], pair["date"], 11.5, ("events",))
     another_day = ueba_alert(pair["account"], None, truth["end"])
     someone_else = ueba_alert("nobody", None, pair["date"])
     report = check(tmp_path, truth, alerts=[on_the_day, on_the_host, another_day, someone_else])
     verdict = next(v for v in report.verdicts if v.id == case["id"])
     assert (verdict.status, verdict.by) == (
         "detected",
-        ("ueba: bytes_out, off_hours_activity, distinct_domains",),
+        ("ueba: bytes_out, off_hours_activity, distinct_domains (+1 more entity-days)",),
     )
     assert (report.alerts, report.false_positives) == (4, 2)
     report = check(tmp_path, truth, alerts=[another_day])
