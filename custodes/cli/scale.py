@@ -1,4 +1,4 @@
-"""`custodes scale hunt`: the retro-hunt on Spark (local mode by default, or a cluster)."""
+"""`custodes scale hunt|timeline|verify`: jobs on Spark (local mode by default, or a cluster)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, output, user_errors
+from custodes.cli.oversight import ActorName, CaseId, Purpose
 from custodes.cli.rules import RulePaths, rule_paths
 
 scale_app = typer.Typer(help="The same jobs on Apache Spark, for lakes beyond one machine.")
@@ -127,3 +128,63 @@ def verify(
         console.print(f"{report.events} events across {len(report.nodes)} nodes: {state}")
     if not report.is_intact:
         raise typer.Exit(1)
+
+
+@scale_app.command("timeline")
+def timeline(
+    since: Annotated[str, typer.Option(help="From this time: 2024-05-01T08:00, 24h, 7d.")],
+    until: Annotated[str, typer.Option(help="Before this time (same forms).")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    host: Annotated[str | None, typer.Option(help="A host name as stored.")] = None,
+    user: Annotated[str | None, typer.Option(help="An account as stored.")] = None,
+    ip: Annotated[str | None, typer.Option(help="An IP address.")] = None,
+    master: Master = "local[*]",
+    lake: Lake = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
+    actor: ActorName = None,
+    purpose: Purpose = None,
+    case: CaseId = None,
+) -> None:
+    """The steps around a host, account or IP (as `custodes timeline`), the lake read by Spark."""
+    from custodes.cli.oversight import cli_actor, purpose_for
+    from custodes.cli.timeline import chosen_seed
+    from custodes.oversight import Door
+    from custodes.scale import running_spark
+    from custodes.scale.timeline import spark_timeline
+    from custodes.store import open_control
+
+    seed = chosen_seed(host=host, user=user, ip=ip)
+    with (
+        user_errors(),
+        open_control(data_dir) as control,
+        running_spark(master, app_name="custodes-timeline") as spark,
+    ):
+        result = spark_timeline(
+            spark,
+            data_dir,
+            control,
+            Door(data_dir, control),
+            cli_actor(control, actor),
+            seed,
+            since,
+            until,
+            lake=lake,
+            purpose=purpose_for(purpose, case),
+            case_id=case,
+        )
+    if json:
+        typer.echo(orjson.dumps(result.to_dict(), default=str).decode())
+        return
+    table = Table(title=f"Timeline of {seed.kind} {seed.value}: {result.since} - {result.until}")
+    for name in ("#", "from", "to", "step", "events", "rules fired"):
+        table.add_column(name)
+    for number, step in enumerate(result.steps, start=1):
+        table.add_row(
+            str(number),
+            step.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            step.ended_at.strftime("%H:%M:%S"),
+            step.label,
+            str(len(step.event_ids)),
+            ", ".join(sorted({rule["title"] for rule in step.rules})),
+        )
+    output().print(table)
