@@ -253,7 +253,7 @@ def open_pipeline(
     data_dir: Path,
     *,
     registry: Registry | None = None,
-    node: str = "node0",
+    node: str | None = None,
     detect: bool = True,
     max_segment_bytes: int = 64 << 20,
     rules: Sequence[Path] = (),
@@ -264,8 +264,13 @@ def open_pipeline(
 
     With `detect` and Sigma `rules`, each committed batch is matched and its alerts stored in
     the control database (`custodes.detect.engine.Detection` on `on_commit`). With `ledger`,
-    every lake file is recorded in the evidence ledger (`custodes.ledger.Ledger`).
+    every lake file is recorded in the evidence ledger (`custodes.ledger.Ledger`). `node`
+    names the lake segments; by default `Settings().node` (`CUSTODES_NODE`, docs/scale.md).
     """
+    if node is None:
+        from custodes.config import Settings
+
+        node = Settings().node
     registry = registry if registry is not None else load()
     data_dir.mkdir(parents=True, exist_ok=True)
     protected = ProtectedChannels.from_policy(data_dir, load_policy(data_dir))

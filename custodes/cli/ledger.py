@@ -37,8 +37,17 @@ def verify(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON report even when intact.")
     ] = False,
+    nodes: Annotated[
+        list[Path] | None,
+        typer.Option("--node", help="Each ingest node's data directory (one shared lake)."),
+    ] = None,
 ) -> None:
     """Check every stored event against the signed ledger; exit 1 with a JSON report if not."""
+    if nodes:  # several ingest nodes on one lake: their ledgers taken together (docs/scale.md)
+        from custodes.cli.scale import verify as verify_nodes
+
+        verify_nodes(nodes, json=as_json)
+        return
     with user_errors():
         start = parse_time(since) if since is not None else None
         columns = (

@@ -150,3 +150,9 @@ def test_two_nodes_one_lake_shared_postgres(tmp_path: Path, postgres_url: str) -
     result = CliRunner().invoke(app, ["scale", "verify", *map(str, node_dirs)])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
+    nodes_args = [arg for node in node_dirs for arg in ("--node", str(node))]
+    verified = CliRunner().invoke(app, ["verify", *nodes_args, "--json"])
+    assert verified.exit_code == 0, verified.output
+    assert orjson.loads(verified.stdout)["events"] == 2 * EVENTS_PER_NODE
+    one = CliRunner().invoke(app, ["verify", "--data-dir", str(node_dirs[0])])
+    assert one.exit_code == 1  # one node alone calls the other's files unknown

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from custodes.config import Settings
 from custodes.errors import ConfigError
+from custodes.events import RawRecord
+from custodes.pipeline import open_pipeline
 from custodes.serve import parse_config
 from custodes.store.control import control_url
 
@@ -38,3 +40,15 @@ def test_node_names_are_safe_in_file_names(monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setenv("CUSTODES_NODE", bad)
         with pytest.raises(ValidationError):
             Settings()
+
+
+def test_open_pipeline_names_segments_after_the_node_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CUSTODES_NODE", "ingest_x")
+    line = b'{"@timestamp": "2026-03-01T12:00:00Z", "message": "hello", "host": {"name": "h1"}}'
+    with open_pipeline(tmp_path, detect=False, ledger=False) as pipeline:
+        stored = pipeline.submit([RawRecord(data=line, origin="test", position=0, format="json")])
+    assert stored.stored == 1
+    names = [path.name for path in (tmp_path / "lake").rglob("*.parquet")]
+    assert names and all(name.startswith("ingest_x-") for name in names)
