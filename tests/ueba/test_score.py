@@ -70,7 +70,7 @@ def test_run_stores_scores_ranks_and_raises_alerts(planted: Path) -> None:
     assert hosts <= {f"srv-{number:02d}" for number in range(6)}  # the servers of that night
     assert summary.alerts == len(alerts)
     ranked_hosts = top(planted, date.fromisoformat(PLANTED_DAY), limit=3, kind="host")
-    assert ranked_hosts[0]["entity"].startswith("host:srv-")
+    assert str(ranked_hosts[0]["entity"]).startswith("host:srv-")
 
 
 def test_daily_run_replaces_only_its_day(planted: Path) -> None:
