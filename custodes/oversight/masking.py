@@ -71,14 +71,14 @@ def mask_table(
     for name in table.column_names:
         column: pa.Array | pa.ChunkedArray = table.column(name)
         if name in identifiers:
-            column = run.map_values(column, run.identifier)
+            column = run.map_identifiers(column)
         elif name in texts:
             column = masked_texts[texts.index(name)]
         elif name == "fields" and fields is not None:
             assert items is not None and is_identifier is not None and is_text is not None
             values = pc.replace_with_mask(items, is_text, masked_texts[-1])
             if pc.any(is_identifier).as_py():
-                ids = run.map_values(pc.filter(items, is_identifier), run.identifier)
+                ids = run.map_identifiers(pc.filter(items, is_identifier))
                 values = pc.replace_with_mask(values, is_identifier, ids)
             mask = fields.is_null() if fields.null_count else None
             column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
@@ -111,11 +111,18 @@ class MaskRun:
     def learn(self, column: pa.ChunkedArray) -> None:
         """Add the person values of an identifier column to the names looked for in text."""
         known = self.owner.roster.identities
+        learnt = self.owner.learnt
         for value in pc.unique(column).to_pylist():
-            if isinstance(value, str) and self.owner.is_person(value):
+            if not isinstance(value, str):
+                continue
+            if value not in learnt:
                 short = short_account(value)
-                if short not in known and len(short) >= MIN_NAME_CHARS:
-                    self.extra.add(short)  # `AGENCY\x` is found through `x` (`\` is a boundary)
+                is_new = self.owner.is_person(value) and short not in known
+                # `AGENCY\x` is found through `x` (`\` is a boundary)
+                learnt[value] = short if is_new and len(short) >= MIN_NAME_CHARS else None
+            name = learnt[value]
+            if name is not None:
+                self.extra.add(name)
 
     def identifier(self, value: str) -> str:
         """An identifier's value -> its pseudonym (unless revealed or not a person)."""
@@ -138,6 +145,32 @@ class MaskRun:
         encoded = pc.dictionary_encode(array)
         values = [mapper(value) for value in encoded.dictionary.to_pylist()]
         return pc.take(pa.array(values, pa.string()), encoded.indices)
+
+    def map_identifiers(self, column: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """`map_values(column, self.identifier)`, the distinct values looked up in Arrow."""
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if len(array) == 0 or array.null_count == len(array):
+            return array
+        encoded = pc.dictionary_encode(array)
+        distinct = encoded.dictionary.cast(pa.string())
+        return pc.take(self.shown(distinct, self.aliases(distinct)), encoded.indices)
+
+    def aliases(self, distinct: pa.Array) -> pa.Array:
+        """Distinct values -> pseudonyms, null where the value stays (revealed, not a person)."""
+        aliases = self.owner.aliases(distinct)
+        if self.revealed:
+            wanted = pa.array(sorted(self.revealed), pa.string())
+            is_revealed = pc.fill_null(pc.is_in(aliases, value_set=wanted), False)
+            if pc.any(is_revealed).as_py():
+                self.revealed_seen.update(pc.unique(pc.filter(aliases, is_revealed)).to_pylist())
+                aliases = pc.if_else(is_revealed, pa.scalar(None, pa.string()), aliases)
+        self.masked_seen.update(pc.unique(pc.drop_null(aliases)).to_pylist())
+        return aliases
+
+    @staticmethod
+    def shown(distinct: pa.Array, aliases: pa.Array) -> pa.Array:
+        """Each value's pseudonym, or the value itself where it has none."""
+        return pc.coalesce(aliases, distinct)
 
     def mask_texts(self, arrays: list[pa.Array]) -> list[pa.Array]:
         """Several text arrays masked together (each distinct text is searched once)."""
@@ -202,9 +235,14 @@ class MaskRun:
         touching[within] |= is_word(codes[ends[within]])
         starts, ends, word_index = starts[~touching], ends[~touching], word_index[~touching]
         starts, ends, word_index = leftmost_longest(starts, ends, word_index)
-        aliases = {i: self.alias_of(names.words[i]) for i in set(word_index.tolist())}
+        found = np.unique(word_index)
+        words = pa.array([names.words[i] for i in found.tolist()], pa.string())
+        alias_of_word = np.full(len(names.words), None, dtype=object)
+        aliases = self.aliases(words)
+        alias_of_word[found] = aliases.to_numpy(zero_copy_only=False)
+        has_alias = aliases.is_valid().to_numpy(zero_copy_only=False)
         is_shown = np.zeros(len(names.words), dtype=bool)
-        is_shown[[i for i, alias in aliases.items() if alias is not None]] = True
+        is_shown[found] = has_alias
         replaced = is_shown[word_index]
         if not replaced.any():
             return text
@@ -212,7 +250,7 @@ class MaskRun:
         cut_ends = np.concatenate((starts[replaced], [len(text)])).tolist()
         pieces: list[str] = [""] * (2 * len(cut_starts) - 1)
         pieces[0::2] = [text[a:b] for a, b in zip(cut_starts, cut_ends, strict=True)]
-        pieces[1::2] = [aliases[i] or "" for i in word_index[replaced].tolist()]
+        pieces[1::2] = alias_of_word[word_index[replaced]].tolist()
         return "".join(pieces)
 
     def alias_of(self, name: str) -> str | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from custodes.oversight.policy import Identifiers
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 KEY_FILE = Path("keys") / "pseudonym.key"
 PREFIX = "usr-"
 MIN_NAME_CHARS = 3  # shorter tokens would rewrite ordinary words
+MAX_CACHED_ALIASES = 200_000  # distinct identifier values remembered before starting afresh
 PSEUDONYM_PATTERN = re.compile(r"^usr-[0-9a-f]{8}$")
 
 
@@ -109,6 +111,10 @@ class Pseudonymiser:
         self.identifiers = identifiers
         self.system = {name.lower() for name in identifiers.system_accounts}
         self.cache: dict[str, str] = {}
+        self.learnt: dict[str, str | None] = {}  # identifier value -> its name to find in text
+        self._alias_keys: list[str] = []
+        self._alias_values: list[str | None] = []
+        self._alias_arrays: tuple[pa.Array, pa.Array] | None = None
         self._names: Names | None = None
         self._is_built = False
 
@@ -138,6 +144,31 @@ class Pseudonymiser:
             digest = hmac.new(self.key, identity.encode(), hashlib.sha256).hexdigest()
             found = self.cache[value] = PREFIX + digest[:8]
         return found
+
+    def aliases(self, values: pa.Array) -> pa.Array:
+        """Distinct identifier values -> their pseudonyms (null where not a person), each value
+        worked out in Python once per pseudonymiser and looked up in Arrow after that."""
+        values = values.cast(pa.string())
+        if self._alias_arrays is None or len(self._alias_keys) > MAX_CACHED_ALIASES:
+            if len(self._alias_keys) > MAX_CACHED_ALIASES:
+                self._alias_keys, self._alias_values = [], []
+            self._alias_arrays = self._alias_table()
+        keys, aliases = self._alias_arrays
+        index = pc.index_in(values, value_set=keys)
+        if index.null_count > values.null_count:
+            new = pc.unique(pc.filter(values, pc.and_(pc.is_null(index), pc.is_valid(values))))
+            for value in new.to_pylist():
+                self._alias_keys.append(value)
+                self._alias_values.append(self.pseudonym(value) if self.is_person(value) else None)
+            keys, aliases = self._alias_arrays = self._alias_table()
+            index = pc.index_in(values, value_set=keys)
+        return pc.take(aliases, index)
+
+    def _alias_table(self) -> tuple[pa.Array, pa.Array]:
+        return (
+            pa.array(self._alias_keys, pa.string()),
+            pa.array(self._alias_values, pa.string()),
+        )
 
     def mask(
         self, table: pa.Table, revealed: frozenset[str] = frozenset(), *, withhold: bool = False
