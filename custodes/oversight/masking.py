@@ -3,13 +3,16 @@
 Identifier columns are dictionary-encoded and each distinct value mapped once. Free text (every
 free-text column and every value of the `fields` map, deduplicated together with
 `dictionary_encode`) is joined into one string and searched in one Aho-Corasick pass (C) for
-every name the roster knows and every account seen in the identifier columns; only the names
-found are rewritten, and the texts are split apart again.
+every name the roster knows and every account seen in the identifier columns. When the texts are
+ASCII (as they mostly are) the search runs over the Arrow buffer of the distinct texts, and the
+rewritten buffer and its offsets are built with numpy, with no Python string per text or per
+match; other texts take the per-match path (`replace_names`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import ahocorasick
@@ -181,15 +184,79 @@ class MaskRun:
         if len(joined) == 0 or joined.null_count == len(joined):
             return arrays
         encoded = pc.dictionary_encode(joined)
-        replaced = self.replace_names(encoded.dictionary.to_pylist())
+        replaced = self.replace_distinct(encoded.dictionary)
         if replaced is None:
             return arrays
-        masked = pc.take(pa.array(replaced, pa.string()), encoded.indices)
+        masked = pc.take(replaced, encoded.indices)
         found, start = [], 0
         for length in lengths:
             found.append(masked.slice(start, length))
             start += length
         return found
+
+    def replace_distinct(self, distinct: pa.Array) -> pa.Array | None:
+        """Distinct texts (no nulls) with known names replaced; None when no text names anyone."""
+        names = self.finder()
+        if names is None:
+            return None
+        distinct = distinct.cast(pa.string())
+        offsets = np.frombuffer(distinct.buffers()[1], dtype=np.int32)
+        offsets = offsets[distinct.offset : distinct.offset + len(distinct) + 1].astype(np.int64)
+        data = distinct.buffers()[2]
+        raw = b"" if data is None else memoryview(data)[offsets[0] : offsets[-1]].tobytes()
+        if raw.isascii():
+            return self.replace_ascii(names, offsets - offsets[0], raw)
+        replaced = self.replace_names(distinct.to_pylist())
+        return None if replaced is None else pa.array(replaced, pa.string())
+
+    def replace_ascii(self, names: Names, offsets: np.ndarray, raw: bytes) -> pa.Array | None:
+        """ASCII texts (their Arrow offsets from 0 and bytes) rewritten: one search, numpy for
+        the rest."""
+        matches = names.automaton.iter(raw.decode("ascii").lower())  # (end, word index) each
+        found = np.fromiter(chain.from_iterable(matches), dtype=np.int64).reshape(-1, 2)
+        if not len(found):
+            return None
+        ends, word_index = found[:, 0] + 1, found[:, 1]
+        starts = ends - names.lengths[word_index]
+        text = np.searchsorted(offsets, starts, side="right") - 1
+        codes = np.frombuffer(raw, dtype=np.uint8)
+        touching = ends > offsets[text + 1]  # straddles two texts
+        before = ~touching & (starts > offsets[text])
+        touching[before] |= is_word(codes[starts[before] - 1])
+        after = ~touching & (ends < offsets[text + 1])
+        touching[after] |= is_word(codes[ends[after]])
+        starts, ends, word_index = starts[~touching], ends[~touching], word_index[~touching]
+        starts, ends, word_index = leftmost_longest(starts, ends, word_index)
+        seen = np.unique(word_index)
+        aliases = self.aliases(pa.array([names.words[i] for i in seen.tolist()], pa.string()))
+        alias_of_word = np.full(len(names.words), None, dtype=object)
+        alias_of_word[seen] = aliases.to_numpy(zero_copy_only=False)
+        width = np.zeros(len(names.words), dtype=np.int64)
+        width[seen] = pc.fill_null(pc.binary_length(aliases), 0).to_numpy()
+        replaced = width[word_index] > 0
+        if not replaced.any():
+            return None
+        starts, ends, word_index = starts[replaced], ends[replaced], word_index[replaced]
+        blob = "".join(alias_of_word[word_index].tolist()).encode("ascii")
+        sizes = width[word_index]
+        growth = sizes - (ends - starts)
+        shift_before = np.concatenate(([0], np.cumsum(growth)))  # by spans before each span
+        out = np.empty(len(codes) + int(shift_before[-1]), dtype=np.uint8)
+        change = np.zeros(len(codes) + 1, dtype=np.int64)
+        change[ends] = growth
+        removed = np.zeros(len(codes) + 1, dtype=np.int64)
+        removed[starts] += 1
+        removed[ends] -= 1
+        kept = np.flatnonzero(np.cumsum(removed[:-1]) == 0)
+        out[kept + np.cumsum(change[:-1])[kept]] = codes[kept]
+        blob_starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        positions = np.arange(len(blob)) + np.repeat(
+            starts + shift_before[:-1] - blob_starts, sizes
+        )
+        out[positions] = np.frombuffer(blob, dtype=np.uint8)
+        new_offsets = offsets + shift_before[np.searchsorted(starts, offsets, side="left")]
+        buffers = [None, pa.py_buffer(new_offsets.tobytes()), pa.py_buffer(out.tobytes())]
+        return pa.Array.from_buffers(pa.large_string(), len(offsets) - 1, buffers).cast(pa.string())
 
     def replace_names(self, texts: list[str | None]) -> list[str | None] | None:
         """Known names in texts -> pseudonyms (None when no text names anyone).
