@@ -237,25 +237,16 @@ class MaskRun:
         if not replaced.any():
             return None
         starts, ends, word_index = starts[replaced], ends[replaced], word_index[replaced]
-        blob = "".join(alias_of_word[word_index].tolist()).encode("ascii")
-        sizes = width[word_index]
-        growth = sizes - (ends - starts)
-        shift_before = np.concatenate(([0], np.cumsum(growth)))  # by spans before each span
-        out = np.empty(len(codes) + int(shift_before[-1]), dtype=np.uint8)
-        change = np.zeros(len(codes) + 1, dtype=np.int64)
-        change[ends] = growth
-        removed = np.zeros(len(codes) + 1, dtype=np.int64)
-        removed[starts] += 1
-        removed[ends] -= 1
-        kept = np.flatnonzero(np.cumsum(removed[:-1]) == 0)
-        out[kept + np.cumsum(change[:-1])[kept]] = codes[kept]
-        blob_starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        positions = np.arange(len(blob)) + np.repeat(
-            starts + shift_before[:-1] - blob_starts, sizes
-        )
-        out[positions] = np.frombuffer(blob, dtype=np.uint8)
+        growth = width[word_index] - (ends - starts)
+        cut_starts = np.concatenate(([0], ends)).tolist()
+        cut_ends = np.concatenate((starts, [len(raw)])).tolist()
+        pieces: list[bytes] = [b""] * (2 * len(cut_starts) - 1)
+        pieces[0::2] = [raw[a:b] for a, b in zip(cut_starts, cut_ends, strict=True)]
+        pieces[1::2] = [alias.encode() for alias in alias_of_word[word_index].tolist()]
+        out = b"".join(pieces)
+        shift_before = np.concatenate(([0], np.cumsum(growth)))  # by the spans before each
         new_offsets = offsets + shift_before[np.searchsorted(starts, offsets, side="left")]
-        buffers = [None, pa.py_buffer(new_offsets.tobytes()), pa.py_buffer(out.tobytes())]
+        buffers = [None, pa.py_buffer(new_offsets.tobytes()), pa.py_buffer(out)]
         return pa.Array.from_buffers(pa.large_string(), len(offsets) - 1, buffers).cast(pa.string())
 
     def replace_names(self, texts: list[str | None]) -> list[str | None] | None:
