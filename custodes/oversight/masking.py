@@ -79,15 +79,27 @@ def mask_table(
             column = masked_texts[texts.index(name)]
         elif name == "fields" and fields is not None:
             assert items is not None and is_identifier is not None and is_text is not None
-            values = pc.replace_with_mask(items, is_text, masked_texts[-1])
-            if pc.any(is_identifier).as_py():
-                ids = run.map_identifiers(pc.filter(items, is_identifier))
-                values = pc.replace_with_mask(values, is_identifier, ids)
+            values = rebuild_items(items, is_text, masked_texts[-1], is_identifier, run)
             mask = fields.is_null() if fields.null_count else None
             column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
         columns.append(column)
     masked = pa.Table.from_arrays(columns, schema=table.schema)
     return MaskResult(masked, frozenset(run.revealed_seen), frozenset(run.masked_seen))
+
+
+def rebuild_items(
+    items: pa.Array, is_text: pa.Array, texts: pa.Array, is_identifier: pa.Array, run: MaskRun
+) -> pa.Array:
+    """Map items with the masked texts and identifiers put in place, in one `take`."""
+    index = np.arange(len(items), dtype=np.int64)
+    sources = [items.cast(pa.string()), texts.cast(pa.string())]
+    text_at = np.flatnonzero(is_text.to_numpy(zero_copy_only=False))
+    index[text_at] = len(items) + np.arange(len(text_at))
+    identifier_at = np.flatnonzero(is_identifier.to_numpy(zero_copy_only=False))
+    if len(identifier_at):
+        sources.append(run.map_identifiers(pc.filter(items, is_identifier)).cast(pa.string()))
+        index[identifier_at] = len(items) + len(text_at) + np.arange(len(identifier_at))
+    return pc.take(pa.concat_arrays(sources), pa.array(index))
 
 
 def map_parts(maps: pa.MapArray) -> tuple[pa.Array, pa.Array, pa.Array]:
