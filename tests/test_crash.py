@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def tcp_line(number: int) -> bytes:
     return f"<13>Jan  2 03:04:05 crashhost app: crash-tcp-{number}".encode()
 
 
-class Sender:
+class Sender(ABC):
     """Sends batches until each was acknowledged once; counts attempts per batch."""
 
     def __init__(self, server: ServerProcess, batches: list[list[bytes]]) -> None:
@@ -126,8 +127,9 @@ class Sender:
                     pass
                 time.sleep(0.05)
 
+    @abstractmethod
     def send(self, batch: list[bytes]) -> bool:
-        raise NotImplementedError
+        """Send one batch; True when the server acknowledged it."""
 
 
 class BulkSender(Sender):
