@@ -16,6 +16,7 @@ Every error names the bad key (`sources.firewalls.listen: ...`). docs/settings.m
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -121,6 +122,22 @@ class TailSourceConfig(Section):
 SourceConfig = Annotated[SyslogSourceConfig | TailSourceConfig, Field(discriminator="type")]
 
 
+class ScheduleConfig(Section):
+    """Jobs the service runs itself (custodes.serve.jobs): posture checks, UEBA scoring."""
+
+    posture_every_secs: Annotated[float, Field(ge=0)] = 3600.0  # 0: never
+    ueba_at: time | None = time(1, 30)  # daily, UTC; null: never
+    ueba_every_secs: Annotated[float, Field(gt=0)] | None = None  # instead of daily at ueba_at
+    ueba_threshold: Annotated[float, Field(gt=0)] = 11.0  # custodes.ueba.ALERT_SCORE
+
+    @field_validator("ueba_at", mode="before")
+    @classmethod
+    def check_time(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str | time):
+            raise ValueError("expected a quoted UTC time such as '01:30' (YAML reads 1:30 as 90)")
+        return value
+
+
 class ServiceConfig(Section):
     """The whole `custodes.yaml`; `rules`, `sinks`, `notifications`, `posture` are checked by
     the stages that use them (custodes check runs every check)."""
@@ -133,6 +150,7 @@ class ServiceConfig(Section):
     notifications: dict[str, Any] = {}
     posture: dict[str, Any] = {}  # checked by custodes.posture.settings
     control_url: str | None = None  # SQLAlchemy URL of the control database (None: SQLite)
+    schedule: ScheduleConfig = ScheduleConfig()
 
     @field_validator("control_url")
     @classmethod

@@ -33,6 +33,7 @@ from custodes.ingest.tail import FileTail
 from custodes.serve.batcher import Batcher, SubmitResult
 from custodes.serve.config import ServiceConfig, SyslogSourceConfig, TailSourceConfig, split_address
 from custodes.serve.counters import LATENCY_BUCKETS_SECS, Counters
+from custodes.serve.jobs import Job, scheduled_jobs
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class Service:
         self.stopping = asyncio.Event()
         self.started = asyncio.Event()
         self.retention: asyncio.Task[None] | None = None
+        self.jobs: dict[str, Job] = {}
 
     # --- what the API shows (custodes.api.deps.ServiceStatus) -------------------------------
 
@@ -128,6 +130,10 @@ class Service:
             cumulative[bound] = running
         return cumulative, total
 
+    def job_status(self) -> Mapping[str, Mapping[str, Any]]:
+        """Per scheduled job (posture, ueba): runs, failures, last run and its result."""
+        return {name: job.status.to_dict() for name, job in self.jobs.items()}
+
     # --- running -------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -146,6 +152,9 @@ class Service:
         self.retention = asyncio.create_task(
             retention_schedule(self.data_dir, ledger), name="custodes-retention"
         )
+        self.jobs = scheduled_jobs(self.config.schedule, self.config.posture, self.data_dir)
+        for job in self.jobs.values():
+            job.start()
         self.write_ready_file()
         # Everything alive now lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would otherwise show in the ack latency.
@@ -278,6 +287,8 @@ class Service:
         if self.retention is not None:
             self.retention.cancel()
             await asyncio.gather(self.retention, return_exceptions=True)
+        for job in self.jobs.values():
+            await job.stop()
         for source in self.syslog:
             await source.stop()
         if self.http is not None:

@@ -1,0 +1,198 @@
+"""Jobs the service runs itself on a timetable: posture checks and UEBA scoring.
+
+Each job is an asyncio task that sleeps until its next run and then does the work in a worker
+thread (the event loop and ingest carry on). A failed run is logged and counted and the next
+one comes at its usual time; the service never stops for it. `stop()` cancels the timetable and
+waits a bounded time for a run in progress (whose writes are atomic either way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from custodes.serve.config import ScheduleConfig
+
+log = logging.getLogger("custodes.jobs")
+
+Work = Callable[[datetime], Mapping[str, Any]]
+Timetable = Callable[[datetime], float]  # now -> seconds until the next run
+
+
+@dataclass
+class JobStatus:
+    """What a job has done since the service started (plain data for the API and tests)."""
+
+    runs: int = 0
+    failures: int = 0
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_error: str = ""
+    last_result: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (times in ISO 8601)."""
+        return {
+            "runs": self.runs,
+            "failures": self.failures,
+            "last_started_at": self.last_started_at.isoformat() if self.last_started_at else None,
+            "last_finished_at": (
+                self.last_finished_at.isoformat() if self.last_finished_at else None
+            ),
+            "last_error": self.last_error,
+            "last_result": dict(self.last_result),
+        }
+
+
+def every(secs: float) -> Timetable:
+    """Every `secs`, the first run one interval after the start."""
+    return lambda now: secs
+
+
+def daily_at(moment: time) -> Timetable:
+    """Each day at `moment` (UTC)."""
+
+    def delay(now: datetime) -> float:
+        upcoming = datetime.combine(now.astimezone(UTC).date(), moment, tzinfo=UTC)
+        if upcoming <= now:
+            upcoming += timedelta(days=1)
+        return (upcoming - now).total_seconds()
+
+    return delay
+
+
+class Job:
+    """One piece of work on a timetable, run in its own worker thread."""
+
+    def __init__(self, name: str, work: Work, timetable: Timetable) -> None:
+        self.name = name
+        self.work = work
+        self.timetable = timetable
+        self.status = JobStatus()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"custodes-{name}")
+        self.running: asyncio.Future[Mapping[str, Any]] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the timetable (from the event loop)."""
+        self.task = asyncio.create_task(self.schedule(), name=f"custodes-{self.name}")
+
+    async def schedule(self) -> None:
+        """Sleep until the next run, run, repeat; until cancelled."""
+        while True:
+            await asyncio.sleep(self.timetable(datetime.now(UTC)))
+            await self.run_once()
+
+    async def run_once(self) -> None:
+        """One run in the worker thread; a failure is logged and counted, never raised."""
+        now = datetime.now(UTC)
+        self.status.last_started_at = now
+        loop = asyncio.get_running_loop()
+        self.running = loop.run_in_executor(self.executor, self.work, now)
+        try:
+            result = await asyncio.shield(self.running)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the outer loop of a long-running task: log, count, go on
+            log.exception("scheduled %s run failed", self.name)
+            self.status.failures += 1
+            self.status.last_error = f"{type(error).__name__}: {error}"
+        else:
+            self.status.runs += 1
+            self.status.last_result = dict(result)
+            log.info("scheduled %s run: %s", self.name, dict(result))
+        finally:
+            self.status.last_finished_at = datetime.now(UTC)
+
+    async def stop(self, *, wait_secs: float = 30.0) -> None:
+        """Cancel the timetable; give a run in progress `wait_secs` to finish."""
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        running = self.running
+        if running is not None and not running.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(running), wait_secs)
+            except TimeoutError:
+                log.warning("scheduled %s run still going at stop; it ends on its own", self.name)
+            except Exception:  # already logged and counted by run_once, or cut short by the stop
+                log.debug("scheduled %s run ended with an error at stop", self.name)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def posture_work(data_dir: Path, posture: Mapping[str, Any]) -> Work:
+    """Re-import the posture sources named in the settings, then run every check."""
+
+    from custodes.posture.settings import parse_posture_settings
+
+    settings = parse_posture_settings(dict(posture) or None)  # a mistake stops the start
+
+    def work(now: datetime) -> Mapping[str, Any]:
+        from custodes.posture.run import refresh_sources, run_posture
+        from custodes.store.control import open_control
+
+        refreshed = refresh_sources(data_dir, settings)
+        with open_control(data_dir) as control:
+            summary = run_posture(data_dir, control, settings, now=now)
+        return {
+            "run_id": summary.run_id,
+            "findings": sum(summary.counts.values()),
+            "opened": summary.opened,
+            "resolved": summary.resolved,
+            "refreshed": dict(refreshed.rows) if refreshed is not None else {},
+        }
+
+    return work
+
+
+def days_to_score(data_dir: Path, today: date) -> tuple[date | None, date] | None:
+    """The days a scheduled UEBA run scores: after the newest scored day up to yesterday (all
+    days before today on the first run); None when they are all scored."""
+    from custodes.ueba import read_scores
+
+    yesterday = today - timedelta(days=1)
+    scored = read_scores(data_dir)["day"].to_pylist()
+    if not scored:
+        return None, yesterday
+    first = max(scored) + timedelta(days=1)
+    return (first, yesterday) if first <= yesterday else None
+
+
+def ueba_work(data_dir: Path, threshold: float) -> Work:
+    """Score the days not scored yet (complete days only), store the scores, raise alerts."""
+
+    def work(now: datetime) -> Mapping[str, Any]:
+        from custodes.ueba import run
+
+        chosen = days_to_score(data_dir, now.astimezone(UTC).date())
+        if chosen is None:
+            return {"days": 0, "rows": 0, "alerts": 0}
+        first, last = chosen
+        summary = run(data_dir, first=first, last=last, threshold=threshold, now=now)
+        return {"days": summary.days, "rows": summary.rows, "alerts": summary.alerts}
+
+    return work
+
+
+def scheduled_jobs(
+    schedule: ScheduleConfig, posture: Mapping[str, Any], data_dir: Path
+) -> dict[str, Job]:
+    """The jobs `custodes.yaml` turns on, by name (`posture`, `ueba`), not yet started."""
+    jobs = {}
+    if schedule.posture_every_secs > 0:
+        jobs["posture"] = Job(
+            "posture", posture_work(data_dir, posture), every(schedule.posture_every_secs)
+        )
+    if schedule.ueba_every_secs is not None:
+        timetable: Timetable | None = every(schedule.ueba_every_secs)
+    else:
+        timetable = daily_at(schedule.ueba_at) if schedule.ueba_at is not None else None
+    if timetable is not None:
+        jobs["ueba"] = Job("ueba", ueba_work(data_dir, schedule.ueba_threshold), timetable)
+    return jobs
