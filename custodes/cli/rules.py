@@ -22,6 +22,14 @@ RulePaths = Annotated[
     list[Path] | None,
     typer.Option("--rules", help="Rule files or folders (repeatable); default: $CUSTODES_RULES."),
 ]
+MinLevel = Annotated[
+    str | None,
+    typer.Option(
+        "--min-level",
+        help="Lowest rule level that raises alerts (informational: every hit); "
+        "default: $CUSTODES_ALERT_MIN_LEVEL or low.",
+    ),
+]
 
 
 class OutputFormat(StrEnum):
@@ -114,17 +122,24 @@ def hunt(
         bool,
         typer.Option(help="Also store the alerts (grouped, suppressions and correlations apply)."),
     ] = False,
+    min_level: MinLevel = None,
 ) -> None:
     """Run Sigma rules over the events already in the lake and print the alerts."""
     from custodes.detect.cache import load_matcher
     from custodes.detect.engine import hunt_and_store
     from custodes.detect.hunt import hunt as run_hunt
+    from custodes.detect.levels import quiet_rules_note
 
     with user_errors():
         matcher = load_matcher(rule_paths(rules))
         if store:
             alerts, totals = hunt_and_store(
-                data_dir, rule_paths(rules), matcher=matcher, since=since, until=until
+                data_dir,
+                rule_paths(rules),
+                matcher=matcher,
+                since=since,
+                until=until,
+                min_level=min_level,
             )
             typer.echo(
                 f"stored: {totals.created} new alerts, {totals.grouped} grouped into existing, "
@@ -132,7 +147,10 @@ def hunt(
                 err=True,
             )
         else:
-            alerts = list(run_hunt(data_dir, matcher, since=since, until=until))
+            alerts = list(
+                run_hunt(data_dir, matcher, since=since, until=until, min_level=min_level)
+            )
+        quiet = quiet_rules_note((rule.info.level for rule in matcher.rules), min_level)
     if format is OutputFormat.jsonl:
         for alert in alerts:
             line = {
@@ -162,4 +180,4 @@ def hunt(
             alert.author,
         )
     console.print(table)
-    console.print(f"{len(alerts)} alerts from {len(matcher.rules)} rules")
+    console.print(f"{len(alerts)} alerts from {len(matcher.rules)} rules{quiet}")

@@ -12,7 +12,7 @@ from rich.table import Table
 from custodes.cli.main import app
 from custodes.cli.options import DEFAULT_DATA_DIR, DataDir, output, user_errors
 from custodes.cli.oversight import ActorName, CaseId, Purpose
-from custodes.cli.rules import RulePaths, rule_paths
+from custodes.cli.rules import MinLevel, RulePaths, rule_paths
 
 scale_app = typer.Typer(help="The same jobs on Apache Spark, for lakes beyond one machine.")
 app.add_typer(scale_app, name="scale")
@@ -41,6 +41,7 @@ def hunt(
         bool, typer.Option(help="Store the alerts in the control database (grouped, suppressed).")
     ] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON alert per line.")] = False,
+    min_level: MinLevel = None,
 ) -> None:
     """Run Sigma rules over the lake on Spark; one alert per rule, host and user.
 
@@ -63,6 +64,7 @@ def hunt(
                     since=since,
                     until=until,
                     correlations=correlations,
+                    min_level=min_level,
                 )
                 typer.echo(
                     f"stored: {saved.created} new alerts, {saved.grouped} grouped into existing, "
@@ -70,7 +72,9 @@ def hunt(
                     err=True,
                 )
             else:
-                alerts = spark_hunt(spark, lake or data_dir, matcher, since=since, until=until)
+                alerts = spark_hunt(
+                    spark, lake or data_dir, matcher, since=since, until=until, min_level=min_level
+                )
     if jsonl:
         for alert in alerts:
             line = {

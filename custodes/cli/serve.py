@@ -107,6 +107,8 @@ def serve(data_dir: DataDir = DEFAULT_DATA_DIR, config: ConfigFile = None) -> No
         service_config = load_config(config)
         if service_config.control_url:  # every open_control in this process uses it
             os.environ["CUSTODES_CONTROL_URL"] = service_config.control_url
+        if service_config.alert_min_level:  # read by the detection step (custodes.detect.levels)
+            os.environ["CUSTODES_ALERT_MIN_LEVEL"] = service_config.alert_min_level
         settings = Settings(data_dir=data_dir)
         rules = rule_paths_from_config(service_config.rules, base=config.parent if config else None)
         with event_loop_runner() as runner:

@@ -1,4 +1,7 @@
-"""Hits -> alerts: one alert per rule, host and user in a batch, carrying the rule's author."""
+"""Hits -> alerts: one alert per rule, host and user in a batch, carrying the rule's author.
+
+Only rules at or above the minimum alert level raise alerts (custodes.detect.levels).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,21 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from custodes.detect.levels import DEFAULT_ALERT_MIN_LEVEL, raises_alert
 from custodes.detect.matcher import Hit
 from custodes.events import Alert
 
 
-def hits_to_alerts(batch: pa.RecordBatch, hits: Sequence[Hit]) -> list[Alert]:
-    """Group each rule's matched rows by (host.name, user.name) into alerts with their event ids."""
+def hits_to_alerts(
+    batch: pa.RecordBatch, hits: Sequence[Hit], min_level: str = DEFAULT_ALERT_MIN_LEVEL
+) -> list[Alert]:
+    """Group each rule's matched rows by (host.name, user.name) into alerts with their event ids.
+
+    Hits of rules below `min_level` raise none (`"informational"`: every hit alerts)."""
     alerts: list[Alert] = []
     for hit in hits:
+        if not raises_alert(hit.rule.level, min_level):
+            continue
         rows = batch.take(hit.rows)
         ids = column(rows, "event.id")
         hosts = column(rows, "host.name")

@@ -2,7 +2,9 @@
 
 `Detection` is what ingest registers on `Pipeline.on_commit` and what `custodes hunt --store`
 runs over the lake. Per batch: the matcher's hits become alerts (except for rules a correlation
-silences with `generate: false`), the hits of the rules correlations name feed the `Correlator`,
+silences with `generate: false` and rules below the minimum alert level, by default the
+`informational` ones), the hits of the rules correlations name feed the `Correlator` (whatever
+their level),
 and all resulting alerts are grouped, filtered by active suppressions and stored in the control
 database in one transaction together with the correlation state.
 """
@@ -28,6 +30,7 @@ from custodes.detect.correlations import (
     load_correlations,
     split_range,
 )
+from custodes.detect.levels import DEFAULT_ALERT_MIN_LEVEL, configured_min_level, raises_alert
 from custodes.detect.matcher import Hit, Matcher
 from custodes.detect.rules import rule_files
 from custodes.errors import ConfigError, RuleError
@@ -92,6 +95,8 @@ class Detection:
     field_sources: FieldSources = same_name
     group_window_secs: float = DEFAULT_GROUP_WINDOW_SECS
     keep_state: bool = True
+    #: Rules (and correlations) below this level raise no alert; their hits still correlate.
+    alert_min_level: str = DEFAULT_ALERT_MIN_LEVEL
     clock: Clock = utc_now
     totals: DetectionTotals = field(default_factory=DetectionTotals)
     refused: list[RuleError] = field(default_factory=list)  # correlations that cannot run
@@ -135,10 +140,12 @@ class Detection:
     def process_hits(self, batch: pa.RecordBatch, hits: Sequence[Hit]) -> BatchDetection:
         """Turn a batch's hits (and the correlations they complete) into stored alerts."""
         with self.lock:  # on_commit may be called from several submitting threads
-            alerts = hits_to_alerts(batch, [h for h in hits if h.rule.id not in self.silenced])
+            alerting = [h for h in hits if h.rule.id not in self.silenced]
+            alerts = hits_to_alerts(batch, alerting, self.alert_min_level)
             try:
                 matches = self.correlator.process(batch, hits) if self.correlations else []
-                alerts += [m.to_alert() for m in matches if m.correlation.id not in self.silenced]
+                raised = [m.to_alert() for m in matches if m.correlation.id not in self.silenced]
+                alerts += [a for a in raised if raises_alert(a.level, self.alert_min_level)]
                 now = self.clock()
                 with self.control.session() as session:
                     saved = save_alerts_in(
@@ -231,10 +238,12 @@ def open_detection(
     keep_state: bool = True,
     group_window_secs: float = DEFAULT_GROUP_WINDOW_SECS,
     matcher: Matcher | None = None,
+    alert_min_level: str | None = None,
 ) -> Detection:
     """The detection step for the rules under `rule_paths` (compiled rules come from the cache).
 
-    Correlation rules that cannot run are listed in `detection.refused`.
+    Correlation rules that cannot run are listed in `detection.refused`. Rules below
+    `alert_min_level` (default: the `alert_min_level` setting) raise no alert of their own.
     """
     from custodes.detect.cache import load_matcher
 
@@ -247,6 +256,7 @@ def open_detection(
         field_sources=matcher_field_sources(matcher),
         group_window_secs=group_window_secs,
         keep_state=keep_state,
+        alert_min_level=configured_min_level(alert_min_level),
         refused=refused,
     )
 
@@ -258,9 +268,11 @@ def hunt_and_store(
     matcher: Matcher | None = None,
     since: datetime | str | None = None,
     until: datetime | str | None = None,
+    min_level: str | None = None,
 ) -> tuple[list[Alert], DetectionTotals]:
     """A retro-hunt over the lake whose alerts (correlations included) are stored, grouped and
     filtered by suppressions; replaying it stores nothing twice, and live state is untouched.
+    Rules below `min_level` (default: the `alert_min_level` setting) raise no alert.
 
     Only the columns the rules and correlations read are read, in large batches read ahead in
     a thread (as `custodes.detect.hunt.hunt` does)."""
@@ -270,7 +282,9 @@ def hunt_and_store(
 
     alerts: list[Alert] = []
     with open_control(data_dir) as control:
-        detection = open_detection(control, rule_paths, keep_state=False, matcher=matcher)
+        detection = open_detection(
+            control, rule_paths, keep_state=False, matcher=matcher, alert_min_level=min_level
+        )
         columns = detection.columns()
         batches = iter_batches(data_dir, since=since, until=until, columns=columns)
         for batch in prefetch(gather(batches)):

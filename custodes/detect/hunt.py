@@ -11,6 +11,7 @@ from queue import Full, Queue
 import pyarrow as pa
 
 from custodes.detect.alerts import hits_to_alerts
+from custodes.detect.levels import configured_min_level
 from custodes.detect.matcher import Matcher
 from custodes.events import Alert
 from custodes.store import iter_batches
@@ -25,14 +26,19 @@ def hunt(
     *,
     since: datetime | str | None = None,
     until: datetime | str | None = None,
+    min_level: str | None = None,
 ) -> Iterator[Alert]:
-    """Alerts for every rule match among the lake's events in the time range, batch by batch."""
+    """Alerts for every rule match among the lake's events in the time range, batch by batch.
+
+    Only rules at or above `min_level` (default: the `alert_min_level` setting) raise alerts;
+    `"informational"` shows every hit."""
+    level = configured_min_level(min_level)
     columns = matcher.columns()
     batches = iter_batches(data_dir, since=since, until=until, columns=columns)
     for batch in prefetch(gather(batches)):
         hits = matcher.match(batch)
         if hits:
-            yield from hits_to_alerts(batch, hits)
+            yield from hits_to_alerts(batch, hits, level)
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:

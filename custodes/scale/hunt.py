@@ -2,7 +2,8 @@
 
 The same `Matcher.match` and `hits_to_alerts` the embedded hunt runs, inside `mapInArrow` on
 the executors; alerts from every batch are then merged per rule, host and user by Spark, so the
-result does not depend on how the lake was split into batches.
+result does not depend on how the lake was split into batches. Rules below the minimum alert
+level raise none, by the same `raises_alert` test (custodes.detect.levels).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow as pa
 from custodes.detect import Matcher, RuleInfo, hits_to_alerts
 from custodes.detect.correlate import Correlator
 from custodes.detect.correlations import Correlation
+from custodes.detect.levels import configured_min_level, raises_alert
 from custodes.events import Alert
 from custodes.scale.lake import as_event_batch, read_lake
 from custodes.store import open_control, save_alerts
@@ -61,7 +63,7 @@ def matcher_from(payload: bytes) -> Matcher:
     return matcher
 
 
-def match_batches(payload: bytes) -> Any:
+def match_batches(payload: bytes, min_level: str) -> Any:
     """The `mapInArrow` function: event batches in, one row per batch alert out."""
 
     def match(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -70,7 +72,7 @@ def match_batches(payload: bytes) -> Any:
             batch = as_event_batch(raw)
             hits = matcher.match(batch)
             if hits:
-                yield alerts_batch(hits_to_alerts(batch, hits))
+                yield alerts_batch(hits_to_alerts(batch, hits, min_level))
 
     return match
 
@@ -97,12 +99,16 @@ def hunt_frame(
     *,
     since: datetime | str | None = None,
     until: datetime | str | None = None,
+    min_level: str | None = None,
 ) -> DataFrame:
-    """A DataFrame of alerts, one per rule, host and user, with every matched event id."""
+    """A DataFrame of alerts, one per rule, host and user, with every matched event id, for
+    the rules at or above `min_level` (default: the `alert_min_level` setting)."""
     from pyspark.sql import functions as F
 
+    level = configured_min_level(min_level)
     events = read_lake(spark, lake, columns=matcher.columns(), since=since, until=until)
-    batch_alerts = events.mapInArrow(match_batches(matcher_payload(matcher)), BATCH_ALERT_DDL)
+    matching = match_batches(matcher_payload(matcher), level)
+    batch_alerts = events.mapInArrow(matching, BATCH_ALERT_DDL)
     return (
         batch_alerts.groupBy("rule_id", "host_name", "user_name")
         .agg(
@@ -123,10 +129,11 @@ def spark_hunt(
     *,
     since: datetime | str | None = None,
     until: datetime | str | None = None,
+    min_level: str | None = None,
 ) -> list[Alert]:
     """The retro-hunt's alerts, merged per rule, host and user (collected on the driver)."""
     rules = {rule.info.id: rule.info for rule in matcher.rules}
-    frame = hunt_frame(spark, lake, matcher, since=since, until=until)
+    frame = hunt_frame(spark, lake, matcher, since=since, until=until, min_level=min_level)
     return [to_alert(rules[row["rule_id"]], row.asDict()) for row in frame.toLocalIterator()]
 
 
@@ -194,19 +201,22 @@ def spark_hunt_and_store(
     since: datetime | str | None = None,
     until: datetime | str | None = None,
     correlations: Sequence[Correlation] = (),
+    min_level: str | None = None,
 ) -> tuple[list[Alert], SaveResult]:
     """The Spark retro-hunt with its alerts stored the normal way (grouped, suppressions apply)
     in the control database of `data_dir` (or `control_url`); replaying stores nothing twice.
 
     With `correlations` their alerts are raised too, and the rules and correlations they
-    silence (`generate: false`) raise none, as in `custodes hunt --store`."""
+    silence (`generate: false`) raise none, as in `custodes hunt --store`; neither do rules and
+    correlations below `min_level` (default: the `alert_min_level` setting)."""
     from custodes.scale.correlate import spark_correlate
 
     source = lake or data_dir
+    level = configured_min_level(min_level)
     silenced = Correlator(correlations).silenced_rules
-    alerts = spark_hunt(spark, source, matcher, since=since, until=until)
+    alerts = spark_hunt(spark, source, matcher, since=since, until=until, min_level=level)
     alerts += spark_correlate(spark, source, matcher, correlations, since=since, until=until)
-    alerts = [alert for alert in alerts if alert.rule_id not in silenced]
+    alerts = [a for a in alerts if a.rule_id not in silenced and raises_alert(a.level, level)]
     with open_control(data_dir) as control:
         saved = save_alerts(control, alerts, now=datetime.now(UTC))
     return alerts, saved

@@ -3,6 +3,7 @@
 ```yaml
 http: {listen: "127.0.0.1:8080"}
 control_url: postgresql+psycopg://custodes:secret@db.example/custodes  # default: SQLite
+alert_min_level: low  # informational rules feed correlations and hunts, raise no alert
 batch: {max_events: 5000, max_wait_secs: 0.02, queue_max_events: 200000}
 sources:
   firewalls: {type: syslog, listen: "udp:127.0.0.1:5514"}
@@ -151,6 +152,8 @@ class ServiceConfig(Section):
     posture: dict[str, Any] = {}  # checked by custodes.posture.settings
     control_url: str | None = None  # SQLAlchemy URL of the control database (None: SQLite)
     schedule: ScheduleConfig = ScheduleConfig()
+    #: Lowest Sigma rule level that raises alerts (None: CUSTODES_ALERT_MIN_LEVEL, else low).
+    alert_min_level: Literal["informational", "low", "medium", "high", "critical"] | None = None
 
     @field_validator("control_url")
     @classmethod
