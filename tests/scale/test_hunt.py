@@ -32,6 +32,22 @@ def test_spark_hunt_equals_embedded_hunt(
     assert sorted(on_spark, key=key) == sorted(embedded, key=key)
 
 
+def test_spark_hunt_applies_the_minimum_alert_level_as_the_embedded_hunt(
+    spark: Any, attack_lake: Path, windows_matcher: Matcher
+) -> None:
+    everything = spark_hunt(spark, attack_lake, windows_matcher, min_level="informational")
+    embedded = merge_alerts(list(hunt(attack_lake, windows_matcher, min_level="informational")))
+    key = lambda a: (a.rule_id, a.host_name or "", a.user_name or "")  # noqa: E731
+    assert sorted(everything, key=key) == sorted(embedded, key=key)
+    quiet = {a.rule_id for a in everything if a.level == "informational"}
+    assert quiet  # the attack samples trip informational rules too
+    default = spark_hunt(spark, attack_lake, windows_matcher)  # alert_min_level: low
+    assert {a.rule_id for a in everything} - {a.rule_id for a in default} == quiet
+    assert sorted(default, key=key) == [
+        a for a in sorted(everything, key=key) if a.rule_id not in quiet
+    ]
+
+
 def test_spark_hunt_time_range(spark: Any, attack_lake: Path, windows_matcher: Matcher) -> None:
     until = "2019-01-01"
     embedded = merge_alerts(list(hunt(attack_lake, windows_matcher, until=until)))
