@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -255,9 +255,10 @@ def search_page(
 @router.get("/posture", dependencies=[require_roles(*SIGNED_IN)])
 def posture_page(request: Request, state: State, actor: Actor) -> HTMLResponse:
     """Posture findings per class, their trend over runs, the open items (as /api/posture)."""
-    from custodes.posture.report import build_report, chart_data
+    from custodes.api.routes.posture import posture_view
+    from custodes.posture.report import chart_data
 
-    data = build_report(state.control, now=datetime.now(UTC))
+    data = posture_view(state, actor)
     return page(request, "posture.html", actor, data=data, chart=chart_data(data), page_items=100)
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from custodes.api.access import door
+from custodes.oversight import is_pseudonym, list_entries
+from custodes.store.control import Control
 from custodes.store.users import Role
 
 ROSTER = b"employee_id,account,separation_date\nE1,gone,2026-10-01\n"
@@ -29,7 +35,7 @@ async def test_import_run_and_read_posture(
     assert ran.json()["counts"] == {"account_enabled_after_separation": 1}
     report = (await client.get("/api/posture", headers=bearer(tokens[Role.OVERSIGHT]))).json()
     assert report["open"] == 1
-    findings = (await client.get("/api/posture/findings", headers=analyst)).json()
+    findings = (await client.get("/api/posture/findings", headers=admin)).json()
     assert [(f["check"], f["subject"]) for f in findings] == [
         ("account_enabled_after_separation", "gone")
     ]
@@ -57,3 +63,90 @@ async def test_report_as_html_and_pdf(client: httpx.AsyncClient, tokens: dict[Ro
     pdf = await client.get("/api/posture/report?format=pdf", headers=auditor)
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
+
+
+def newest(control: Control, before: int) -> list[Any]:
+    """The access entries appended since there were `before`, oldest first."""
+    return list(reversed(list_entries(control, limit=100_000)))[before:]
+
+
+async def departed_account(client: httpx.AsyncClient, tokens: dict[Role, str]) -> None:
+    """One finding naming a person: the enabled account `gone` of employee E1001, who left."""
+    admin = bearer(tokens[Role.ADMIN])
+    roster, accounts = ROSTER.replace(b"E1", b"E1001"), ACCOUNTS.replace(b"E1", b"E1001")
+    await client.post("/api/posture/import/roster", content=roster, headers=admin)
+    await client.post("/api/posture/import/accounts", content=accounts, headers=admin)
+    await client.post("/api/posture/run", headers=admin)
+
+
+@pytest.mark.anyio
+async def test_analysts_see_the_doors_pseudonyms_and_each_read_is_recorded(
+    app: FastAPI, client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    await departed_account(client, tokens)
+    state = app.state.custodes
+    alias = door(state).state()[1].pseudonym("gone")  # the one alerts and search show
+    for role in (Role.ANALYST, Role.INVESTIGATOR):
+        headers = bearer(tokens[role])
+        before = len(list_entries(state.control, limit=100_000))
+        (finding,) = (await client.get("/api/posture/findings", headers=headers)).json()
+        assert (finding["subject"], finding["account"]) == (alias, alias)
+        assert is_pseudonym(finding["employee_id"])
+        report = await client.get("/api/posture", headers=headers)
+        document = await client.get("/api/posture/report", headers=headers)
+        for body in (report.text, document.text):
+            assert alias in body and "gone" not in body and "E1001" not in body
+        entries = newest(state.control, before)
+        assert [(e.role, e.action, e.purpose) for e in entries] == [
+            (role.value, "posture", "security-monitoring")
+        ] * 3
+        assert not any(e.revealed for e in entries)
+
+
+@pytest.mark.anyio
+async def test_admin_and_oversight_see_names_and_the_ledger_says_whom(
+    app: FastAPI, client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    await departed_account(client, tokens)
+    state = app.state.custodes
+    alias = door(state).state()[1].pseudonym("gone")
+    for role, purpose in (
+        (Role.ADMIN, "account-administration"),
+        (Role.OVERSIGHT, "oversight-review"),
+    ):
+        before = len(list_entries(state.control, limit=100_000))
+        response = await client.get("/api/posture/findings", headers=bearer(tokens[role]))
+        (finding,) = response.json()
+        assert (finding["subject"], finding["employee_id"]) == ("gone", "E1001")
+        (entry,) = newest(state.control, before)
+        assert (entry.role, entry.action, entry.purpose) == (role.value, "posture", purpose)
+        assert alias in entry.revealed and all(map(is_pseudonym, entry.revealed))
+
+
+@pytest.mark.anyio
+async def test_a_grant_in_a_case_shows_the_name_in_that_case_only(
+    app: FastAPI, client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    await departed_account(client, tokens)
+    alias = door(app.state.custodes).state()[1].pseudonym("gone")
+    analyst = bearer(tokens[Role.ANALYST])
+    body = {
+        "case_id": "C-7",
+        "subject": alias,
+        "legal_basis": "Inspector General Act s.6",
+        "justification": "the departed account logged on",
+    }
+    filed = await client.post("/api/reveals", json=body, headers=analyst)
+    assert filed.status_code == 201, filed.text
+    approved = await client.post(
+        f"/api/reveals/{filed.json()['id']}/approve",
+        json={"reason": "ok"},
+        headers=bearer(tokens[Role.OVERSIGHT]),
+    )
+    assert approved.status_code == 200, approved.text
+    in_case = await client.get("/api/posture/findings?case=C-7", headers=analyst)
+    assert in_case.json()[0]["account"] == "gone"
+    outside = await client.get("/api/posture/findings", headers=analyst)
+    assert outside.json()[0]["account"] == alias
+    refused = await client.get("/api/posture/findings?purpose=oversight-review", headers=analyst)
+    assert refused.status_code == 403

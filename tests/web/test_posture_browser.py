@@ -9,6 +9,7 @@ import orjson
 from fastapi import FastAPI
 from playwright.sync_api import Browser, expect
 
+from custodes.api.access import door
 from custodes.posture import ImportRequest, PostureSettings, import_reference
 from custodes.posture.run import run_posture
 from custodes.store.users import Role
@@ -75,4 +76,25 @@ def test_posture_page_draws_its_chart_and_lists_findings(
     expect(page.locator("#posture-findings")).to_contain_text("gone")
     expect(page.locator("#posture-findings")).to_contain_text("phone-1")
     expect(page.locator("#area-devices")).to_have_text("1")
+    expect(page.locator("#posture-pseudonyms")).to_have_count(0)
     shot(page, "7-posture")
+
+
+def test_an_analyst_sees_the_doors_pseudonyms_on_the_posture_page(
+    browser: Browser, base_url: str, seeded: Seeded, app: FastAPI, tmp_path: Path
+) -> None:
+    posture_runs(app, seeded.data_dir, tmp_path)
+    alias = door(app.state.custodes).state()[1].pseudonym("gone")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(base_url + "/login?next=/posture")
+    page.fill("input[name=name]", seeded.users[Role.ANALYST])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(base_url + "/posture")
+    findings = page.locator("#posture-findings")
+    expect(findings.locator("tbody tr")).to_have_count(2)
+    expect(findings).to_contain_text(alias)
+    expect(findings).to_contain_text("phone-1")  # a device is not a person
+    expect(findings).not_to_contain_text("gone")
+    expect(page.locator("#posture-pseudonyms")).to_be_visible()
+    shot(page, "7-posture-analyst")

@@ -10,12 +10,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from custodes.api.deps import SIGNED_IN, State, require_roles
+from custodes.api.deps import SIGNED_IN, Actor, AppState, State, require_roles
+from custodes.api.posture_access import read_findings, read_report
 from custodes.posture import ImportRequest, import_reference, load_posture_settings
 from custodes.posture.report import build_report, render_html, render_pdf
 from custodes.posture.run import refresh_sources, run_posture
 from custodes.posture.store import list_findings
-from custodes.store.users import Role
+from custodes.store.users import Role, User
 
 router = APIRouter(tags=["posture"])
 READ_POSTURE = SIGNED_IN
@@ -24,10 +25,22 @@ IMPORT_REFERENCE = (Role.ADMIN,)
 Source = Literal["roster", "accounts", "privileged", "devices", "travel", "linux_groups"]
 
 
+def posture_view(
+    state: AppState, actor: User, *, purpose: str | None = None, case_id: str | None = None
+) -> dict[str, Any]:
+    """The audit report as `actor` may see it (people pseudonymised unless the role acts on
+    them: custodes.api.posture_access), the read recorded in the access ledger."""
+    report = build_report(state.control, now=datetime.now(UTC))
+    return read_report(state, actor, report, purpose=purpose, case_id=case_id)
+
+
 @router.get("/api/posture", dependencies=[require_roles(*READ_POSTURE)])
-def get_posture(state: State) -> dict[str, Any]:
-    """The audit report: each finding class with counts, trend over runs and open items."""
-    return build_report(state.control, now=datetime.now(UTC))
+def get_posture(
+    state: State, actor: Actor, purpose: str | None = None, case: str | None = None
+) -> dict[str, Any]:
+    """The audit report: each finding class with counts, trend over runs and open items
+    (people pseudonymised for analysts and investigators)."""
+    return posture_view(state, actor, purpose=purpose, case_id=case)
 
 
 @router.get(
@@ -36,9 +49,15 @@ def get_posture(state: State) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
 )
-def get_report(state: State, format: Literal["html", "pdf"] = "html") -> Response:
-    """The audit report as a document: HTML, or PDF."""
-    report = build_report(state.control, now=datetime.now(UTC))
+def get_report(
+    state: State,
+    actor: Actor,
+    format: Literal["html", "pdf"] = "html",
+    purpose: str | None = None,
+    case: str | None = None,
+) -> Response:
+    """The audit report as a document: HTML, or PDF (people as in /api/posture)."""
+    report = posture_view(state, actor, purpose=purpose, case_id=case)
     if format == "pdf":
         headers = {"Content-Disposition": 'attachment; filename="posture-report.pdf"'}
         return Response(render_pdf(report), media_type="application/pdf", headers=headers)
@@ -48,12 +67,24 @@ def get_report(state: State, format: Literal["html", "pdf"] = "html") -> Respons
 @router.get("/api/posture/findings", dependencies=[require_roles(*READ_POSTURE)])
 def get_findings(
     state: State,
+    actor: Actor,
     check: str | None = None,
     resolved: Annotated[bool, Query(description="Include resolved findings.")] = False,
+    purpose: str | None = None,
+    case: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Findings (open ones unless `resolved`), with their evidence and life cycle."""
+    """Findings (open ones unless `resolved`), with their evidence and life cycle (people
+    pseudonymised for analysts and investigators)."""
     found = list_findings(state.control, include_resolved=resolved, check=check)
-    return [finding.to_dict() for finding in found]
+    query = {"check": check, "resolved": resolved}
+    return read_findings(
+        state,
+        actor,
+        [finding.to_dict() for finding in found],
+        purpose=purpose,
+        case_id=case,
+        query={key: value for key, value in query.items() if value},
+    )
 
 
 @router.post("/api/posture/import/{source}", dependencies=[require_roles(*IMPORT_REFERENCE)])
