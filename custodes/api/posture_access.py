@@ -29,6 +29,8 @@ OVERSIGHT_PURPOSE = "oversight-review"
 #: Roles that see the people of posture findings in clear.
 NAMED_ROLES = (Role.ADMIN, Role.OVERSIGHT)
 FIELDS = pa.map_(pa.string(), pa.string())
+#: Details that name people besides the finding's own account (who made a group change).
+PERSON_DETAILS = ("changed_by", "owner_employee_id")
 
 
 def read_findings(
@@ -82,6 +84,17 @@ def from_text(text: str | None, original: Any) -> Any:
         return text
 
 
+def others_named(findings: list[dict[str, Any]]) -> set[str]:
+    """People the details name (PERSON_DETAILS), as plain strings."""
+    found: set[str] = set()
+    for finding in findings:
+        for key in PERSON_DETAILS:
+            value = finding.get("details", {}).get(key)
+            values = value if isinstance(value, list) else [value]
+            found.update(str(item) for item in values if item)
+    return found
+
+
 def mask_findings(
     pseudonyms: Pseudonymiser, findings: list[dict[str, Any]], allowed: frozenset[str]
 ) -> tuple[list[dict[str, Any]], frozenset[str]]:
@@ -94,19 +107,21 @@ def mask_findings(
         + [(key, as_text(value)) for key, value in finding.get("details", {}).items()]
         for finding in findings
     ]
+    others = sorted(others_named(findings))  # extra rows: their names are looked for in text
     table = pa.table(
         {
-            "user.name": pa.array([f.get("account") for f in findings], pa.string()),
-            "user.id": pa.array([f.get("employee_id") for f in findings], pa.string()),
-            "fields": pa.array(fields, FIELDS),
+            "user.name": pa.array([f.get("account") for f in findings] + others, pa.string()),
+            "user.id": pa.array([f.get("employee_id") for f in findings] + [None] * len(others)),
+            "fields": pa.array(fields + [[]] * len(others), FIELDS),
         }
     )
     masked = pseudonyms.mask(table, allowed)
     accounts = masked.table.column("user.name").to_pylist()
     employees = masked.table.column("user.id").to_pylist()
     shown = []
+    items_of = masked.table.column("fields").to_pylist()
     for finding, account, employee, items in zip(
-        findings, accounts, employees, masked.table.column("fields").to_pylist(), strict=True
+        findings, accounts, employees, items_of, strict=False
     ):
         texts = dict(items)
         subject = texts.pop("subject")

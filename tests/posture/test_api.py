@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -150,3 +151,26 @@ async def test_a_grant_in_a_case_shows_the_name_in_that_case_only(
     assert outside.json()[0]["account"] == alias
     refused = await client.get("/api/posture/findings?purpose=oversight-review", headers=analyst)
     assert refused.status_code == 403
+
+
+def test_names_in_subjects_and_details_are_masked_like_the_account(tmp_path: Path) -> None:
+    from custodes.api.posture_access import mask_findings
+    from custodes.oversight import Pseudonymiser, load_policy
+    from custodes.oversight.pseudonyms import Roster
+
+    pseudonyms = Pseudonymiser(b"k" * 32, Roster(), load_policy(tmp_path).identifiers)
+    change = {
+        "check": "privileged_group_change_without_approval",
+        "subject": "bwayne in Domain Admins on corp",
+        "account": "bwayne",
+        "employee_id": None,
+        "details": {"group": "Domain Admins", "changed_by": ["jgordon"], "changes": 2},
+    }
+    (shown,), revealed = mask_findings(pseudonyms, [change], frozenset())
+    wayne, gordon = pseudonyms.pseudonym("bwayne"), pseudonyms.pseudonym("jgordon")
+    assert shown["account"] == wayne
+    assert shown["subject"] == f"{wayne} in Domain Admins on corp"
+    assert shown["details"] == {"group": "Domain Admins", "changed_by": [gordon], "changes": 2}
+    assert revealed == frozenset()
+    (clear,), revealed = mask_findings(pseudonyms, [change], frozenset({wayne}))
+    assert clear["subject"] == change["subject"] and revealed == {wayne}
