@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from custodes.events import EVENT_SCHEMA, RawRecord
@@ -33,11 +34,17 @@ from custodes.ingest.wal import (
     segment_seq,
 )
 from custodes.ledger import Ledger
+from custodes.ledger.worker import LeafWorker
 from custodes.normalise import Normaliser
 from custodes.oversight.policy import load_policy
 from custodes.oversight.protected import ProtectedChannels
 from custodes.plugins import Registry, load
-from custodes.store.lake import EventLedger, lake_files, record_files, write_lake_files
+from custodes.store.lake import (
+    EventLedger,
+    ordered_lake_files,
+    record_files,
+    write_lake_files,
+)
 from custodes.store.quarantine import (
     QUARANTINE_SCHEMA,
     failures_batch,
@@ -80,8 +87,11 @@ class Pipeline:
         registry: Registry | None = None,
         max_segment_bytes: int = 64 << 20,
         resend_grace_secs: float = DEFAULT_RESEND_GRACE_SECS,
+        leaf_worker: LeafWorker | None = None,
     ) -> None:
         self.data_dir = data_dir
+        #: Hashes the ledger's leaves in another process as batches are committed.
+        self.leaf_worker = leaf_worker if isinstance(ledger, Ledger) else None
         self.normaliser = normaliser
         self.node = node
         self.ledger = ledger
@@ -145,7 +155,9 @@ class Pipeline:
         self.raise_flush_error()
         started, started_cpu = time.perf_counter(), time.thread_time()
         with self.lock:
-            self.wal.append(events, failures, cursors)
+            events_ipc = self.wal.append(events, failures, cursors)
+            if self.leaf_worker is not None and self.wal.current_seq is not None:
+                self.leaf_worker.add(self.wal.current_seq, events_ipc, events.num_rows)
             self.frames.append(Frame(events, failures, tuple(cursors)))
             self.cursors.update(cursors)
             if self.wal.is_full():
@@ -187,6 +199,8 @@ class Pipeline:
             self.pending.put(None)
             self.flusher.join()
             self.wal.close()
+            if self.leaf_worker is not None:
+                self.leaf_worker.close()
             if self.ledger is not None:
                 self.ledger.close()
 
@@ -232,14 +246,14 @@ class Pipeline:
                 schema=QUARANTINE_SCHEMA,
             )
             started, started_cpu = time.perf_counter(), time.thread_time()
-            files = lake_files(events, node=self.node, seq=seq)
+            files, order = ordered_lake_files(events, node=self.node, seq=seq)
             write_lake_files(self.data_dir, files)
             write_failures(self.data_dir, failures, node=self.node, seq=seq)
             written, written_cpu = time.perf_counter(), time.thread_time()
             self.seconds["lake"] += written - started
             self.cpu_seconds["lake"] += written_cpu - started_cpu
             if self.ledger is not None:
-                record_files(self.ledger, files)
+                self.record_in_ledger(seq, files, order)
                 self.seconds["ledger"] += time.perf_counter() - written
                 self.cpu_seconds["ledger"] += time.thread_time() - written_cpu
             state = self.wal.state
@@ -247,6 +261,18 @@ class Pipeline:
                 state.cursors.update(frame.cursors)
             self.wal.save_state(state)
             self.wal.remove(segment)
+
+    def record_in_ledger(
+        self, seq: int, files: list[tuple[str, pa.Table]], order: np.ndarray
+    ) -> None:
+        """Record a segment's lake files, with the leaves the worker hashed when it has them."""
+        assert self.ledger is not None
+        if self.leaf_worker is not None and isinstance(self.ledger, Ledger):
+            prehashed = self.leaf_worker.leaves(seq, order, self.ledger.frontier)
+            if prehashed is not None:
+                self.ledger.record_many(files, prehashed)
+                return
+        record_files(self.ledger, files)
 
 
 def open_pipeline(
@@ -294,6 +320,7 @@ def open_pipeline(
             registry=registry,
             max_segment_bytes=max_segment_bytes,
             ledger=event_ledger,
+            leaf_worker=LeafWorker() if event_ledger is not None else None,
             resend_grace_secs=resend_grace_secs,
         )
     except BaseException:

@@ -218,12 +218,17 @@ class WriteAheadLog:
 
     def append(
         self, events: pa.RecordBatch, failures: pa.RecordBatch, cursors: Sequence[Cursor] = ()
-    ) -> None:
-        """Write one frame and fsync it; after this returns the batch survives a crash."""
+    ) -> pa.Buffer:
+        """Write one frame and fsync it; after this returns the batch survives a crash.
+
+        Returns the events' Arrow IPC stream as written (the ledger's worker hashes it).
+        """
         if self.handle is None:
             self.open_segment()
         assert self.handle is not None
         pieces = encode_frame(events, failures, cursors)
+        events_ipc = pieces[3]
+        assert isinstance(events_ipc, pa.Buffer)
         written = os.writev(self.handle, pieces)
         expected = sum(len(piece) if isinstance(piece, bytes) else piece.size for piece in pieces)
         if written != expected:  # writev may be short on huge frames: finish the rest
@@ -233,6 +238,12 @@ class WriteAheadLog:
         os.fsync(self.handle)
         self.current_bytes += expected
         self.current_events += events.num_rows
+        return events_ipc
+
+    @property
+    def current_seq(self) -> int | None:
+        """The number of the open segment (None between segments)."""
+        return segment_seq(self.current) if self.current is not None else None
 
     def is_full(self) -> bool:
         """Whether the open segment has reached its size limit."""

@@ -11,7 +11,6 @@ unsigned event, on key rotation, before a purge and on close.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import threading
@@ -24,7 +23,8 @@ import pyarrow as pa
 
 from custodes.errors import LedgerError, NotFound
 from custodes.ingest.wal import write_atomically
-from custodes.ledger.encoding import CHUNK_ROWS, ID_BYTES, id_bytes, leaf_hashes
+from custodes.ledger.encoding import ID_BYTES
+from custodes.ledger.hasher import Hashed, Prehashed, file_digests, hash_tables
 from custodes.ledger.journal import (
     FILES,
     HEADS,
@@ -52,26 +52,6 @@ def _append(handle: BinaryIO, data: bytes) -> None:
     handle.write(data)
     handle.flush()
     os.fsync(handle.fileno())
-
-
-def _small_tables_joined(tables: Sequence[pa.Table]) -> list[pa.Table]:
-    """The tables in order, consecutive small ones of one schema joined into one chunk.
-
-    So the many small files of a segment are encoded and hashed in one pass, not one pass each
-    (large tables are left as they are: copying them would cost more than it saves).
-    """
-    runs: list[list[pa.Table]] = []
-    for table in tables:
-        run = runs[-1] if runs else None
-        if (
-            run is not None
-            and run[0].schema == table.schema
-            and sum(part.num_rows for part in run) + table.num_rows <= CHUNK_ROWS
-        ):
-            run.append(table)
-        else:
-            runs.append([table])
-    return [run[0] if len(run) == 1 else pa.concat_tables(run).combine_chunks() for run in runs]
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -205,12 +185,16 @@ class Ledger:
         """Add a durable lake file's events as leaves, in file order (a known path: no-op)."""
         self.record_many([(relative_path, table)])
 
-    def record_many(self, files: Sequence[tuple[str, pa.Table]]) -> None:
+    def record_many(
+        self, files: Sequence[tuple[str, pa.Table]], prehashed: Prehashed | None = None
+    ) -> None:
         """Add several durable lake files (e.g. one WAL segment's), in order, as `record` would.
 
         The leaves of all new files are encoded and hashed in one pass and each ledger file is
         appended and fsync'ed once, not once per lake file (a segment of Windows events may
-        span a hundred dataset/day partitions).
+        span a hundred dataset/day partitions). `prehashed` (from `custodes.ledger.worker`) is
+        used when it covers exactly these files from the current tree size; else they are hashed
+        here.
         """
         with self.lock:
             self._check_open()
@@ -228,34 +212,27 @@ class Ledger:
                     )
             if not new:
                 return
+            hashed = self._hashed(files, new, prehashed)
             entries = []
             first = self.size
-            for relative_path, table in new:
-                try:
-                    content = (self.data_dir / relative_path).read_bytes()
-                except OSError as error:
-                    raise LedgerError(
-                        f"cannot read {relative_path} to record it: {error}"
-                    ) from error
+            recorded_at = self.clock()
+            for (relative_path, table), digest in zip(new, hashed.digests, strict=True):
                 entries.append(
                     FileEntry(
                         path=relative_path,
                         first=first,
                         count=table.num_rows,
-                        sha256=hashlib.sha256(content).hexdigest(),
-                        size=len(content),
-                        recorded_at=self.clock(),
+                        sha256=digest.sha256,
+                        size=digest.size,
+                        recorded_at=recorded_at,
                     )
                 )
                 first += table.num_rows
-            tables = _small_tables_joined([table for _, table in new])
-            leaves = b"".join([leaf_hashes(part) for part in tables])
-            ids = b"".join([id_bytes(part) for part in tables])
-            _append(self.leaves_file, leaves)
-            _append(self.ids_file, ids)
+            _append(self.leaves_file, hashed.leaves)
+            _append(self.ids_file, hashed.ids)
             lines = "".join(json.dumps(entry.to_dict()) + "\n" for entry in entries)
             _append(self.files_file, lines.encode())
-            self.frontier.extend(leaves)
+            self.frontier = hashed.frontier
             for entry in entries:
                 self.entries[entry.path] = entry
             self.size = entries[-1].end
@@ -263,6 +240,25 @@ class Ledger:
                 self.sign_head()
             elif self.size > self.signed_size:
                 self._schedule_head()
+
+    def _hashed(
+        self,
+        files: Sequence[tuple[str, pa.Table]],
+        new: Sequence[tuple[str, pa.Table]],
+        prehashed: Prehashed | None,
+    ) -> Hashed:
+        rows = sum(table.num_rows for _, table in new)
+        if (
+            prehashed is not None
+            and len(new) == len(files)
+            and prehashed.base_size == self.size
+            and len(prehashed.leaves) == rows * HASH_BYTES
+            and len(prehashed.ids) == rows * ID_BYTES
+            and prehashed.frontier.size == self.size + rows
+        ):
+            digests = file_digests(self.data_dir, new)
+            return Hashed(digests, prehashed.leaves, prehashed.ids, prehashed.frontier)
+        return hash_tables(self.data_dir, new, self.frontier)
 
     def sign_head(self) -> TreeHead:
         """Sign a head over the whole tree now, and store it."""

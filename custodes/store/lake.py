@@ -51,13 +51,19 @@ def partition_name(dataset: str) -> str:
 
 def partitions(table: pa.Table) -> list[tuple[str, str, pa.Table]]:
     """Split events into (dataset, YYYY-MM-DD, rows sorted by @timestamp) parts."""
+    return ordered_partitions(table)[0]
+
+
+def ordered_partitions(table: pa.Table) -> tuple[list[tuple[str, str, pa.Table]], np.ndarray]:
+    """`partitions`, and the order of `table`'s rows in them (parts concatenated) as indices."""
     if table.num_rows == 0:
-        return []
+        return [], np.arange(0)
     datasets = pc.fill_null(table["event.dataset"], UNKNOWN_DATASET)
     days = pc.cast(table["@timestamp"], pa.date32())
     keyed = table.append_column("__dataset", datasets).append_column("__day", days)
     order = pc.sort_indices(keyed, [("__dataset", "ascending"), ("@timestamp", "ascending")])
-    in_order = np.array_equal(order.to_numpy(), np.arange(len(order)))
+    positions = order.to_numpy()
+    in_order = np.array_equal(positions, np.arange(len(order)))
     ordered = keyed if in_order else keyed.take(order)  # logs mostly arrive in time order
     dataset_codes = pc.dictionary_encode(ordered["__dataset"]).combine_chunks().indices.to_numpy()
     day_numbers = ordered["__day"].combine_chunks().cast(pa.int32()).to_numpy()
@@ -72,7 +78,7 @@ def partitions(table: pa.Table) -> list[tuple[str, str, pa.Table]]:
         dataset = ordered["__dataset"][start].as_py()
         day = ordered["__day"][start].as_py()
         parts.append((dataset, day.isoformat(), clean.slice(start, end - start)))
-    return parts
+    return parts, positions
 
 
 def dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -113,10 +119,19 @@ def write_parquet(path: Path, table: pa.Table) -> None:
 
 def lake_files(table: pa.Table, *, node: str, seq: int) -> list[tuple[str, pa.Table]]:
     """One segment's events as (path relative to data_dir, rows) per dataset and day."""
-    return [
+    return ordered_lake_files(table, node=node, seq=seq)[0]
+
+
+def ordered_lake_files(
+    table: pa.Table, *, node: str, seq: int
+) -> tuple[list[tuple[str, pa.Table]], np.ndarray]:
+    """`lake_files`, and the order of `table`'s rows in them (files concatenated) as indices."""
+    parts, order = ordered_partitions(table)
+    files = [
         (f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet", part)
-        for dataset, day, part in partitions(table)
+        for dataset, day, part in parts
     ]
+    return files, order
 
 
 def write_lake_files(data_dir: Path, files: list[tuple[str, pa.Table]]) -> None:
