@@ -1,35 +1,33 @@
 """Masking whole Arrow tables with pseudonyms, column by column, without a loop per event.
 
 Identifier columns are dictionary-encoded and each distinct value mapped once. Free text (every
-free-text column and every value of the `fields` map, deduplicated together with
-`dictionary_encode`) is joined into one string and searched in one Aho-Corasick pass (C) for
-every name the roster knows and every account seen in the identifier columns. When the texts are
-ASCII (as they mostly are) the search runs over the Arrow buffer of the distinct texts, and the
-rewritten buffer and its offsets are built with numpy, with no Python string per text or per
-match; other texts take the per-match path (`replace_names`).
+free-text column and every text value of the `fields` map, deduplicated together with
+`dictionary_encode`) is searched once per distinct text for every name the roster knows and
+every account seen in the identifier columns. ASCII texts (as they mostly are) are searched and
+rewritten all at once in Arrow and numpy (`text_names`), with no Python string per text or per
+match; other texts take the per-match path (`replace_names`, Aho-Corasick). Each column, and the
+`fields` values, are then put together from the masked distinct values with one `take`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
 from typing import TYPE_CHECKING
 
-import ahocorasick
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from custodes.events import EVENT_SCHEMA
 from custodes.oversight.pseudonyms import MIN_NAME_CHARS, short_account
+from custodes.oversight.text_names import Names, Pieces, rewrite, text_buffers
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
     from custodes.oversight.pseudonyms import Pseudonymiser
 
 CORE_NAMES = tuple(EVENT_SCHEMA.names)
 SEPARATOR = "\x00"  # joins the distinct texts for one search; a text holding it is searched alone
+TEXT, IDENTIFIER, PLAIN = 0, 1, 2  # what a source field holds
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,18 @@ class MaskResult:
     table: pa.Table
     revealed: frozenset[str]
     masked: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Masked distinct values, and for each value of a column its index among them."""
+
+    distinct: pa.Array
+    indices: pa.Array
+
+    def taken(self) -> pa.Array:
+        """The masked column."""
+        return self.distinct.take(self.indices)
 
 
 def mask_table(
@@ -59,47 +69,58 @@ def mask_table(
         texts = [name for name in texts if name not in owner.identifiers.withheld]
     arrays = [table.column(name).combine_chunks() for name in texts]
     fields = table.column("fields").combine_chunks() if "fields" in table.column_names else None
-    items = is_identifier = is_text = None
+    kind = None
     if fields is not None:
         keys, items, offsets = map_parts(fields)
-        wanted = pa.array(list(owner.identifiers.fields), pa.string())
-        is_identifier = pc.fill_null(pc.is_in(keys, value_set=wanted), False)
-        # Source fields named like a core column that is neither identifier nor free text (a
-        # time, a host, an address) are left as that column is.
-        plain = pa.array(sorted(set(CORE_NAMES) - set(owner.identifiers.columns) - set(texts)))
-        is_text = pc.invert(pc.or_(is_identifier, pc.fill_null(pc.is_in(keys, plain), False)))
-        arrays.append(pc.filter(items, is_text))
+        kind = field_kinds(keys, owner, texts)
+        arrays.append(items.filter(pa.array(kind == TEXT)))
     masked_texts = run.mask_texts(arrays)
     columns = []
     for name in table.column_names:
         column: pa.Array | pa.ChunkedArray = table.column(name)
         if name in identifiers:
             column = run.map_identifiers(column)
-        elif name in texts:
-            column = masked_texts[texts.index(name)]
+        elif name in texts and masked_texts is not None:
+            column = masked_texts[texts.index(name)].taken()
         elif name == "fields" and fields is not None:
-            assert items is not None and is_identifier is not None and is_text is not None
-            values = rebuild_items(items, is_text, masked_texts[-1], is_identifier, run)
+            assert kind is not None
+            text_parts = None if masked_texts is None else masked_texts[-1]
+            values = rebuild_items(items, kind, text_parts, run)
             mask = fields.is_null() if fields.null_count else None
             column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
         columns.append(column)
     masked = pa.Table.from_arrays(columns, schema=table.schema)
-    return MaskResult(masked, frozenset(run.revealed_seen), frozenset(run.masked_seen))
+    return MaskResult(masked, frozenset(run.revealed_seen), run.masked_seen())
 
 
-def rebuild_items(
-    items: pa.Array, is_text: pa.Array, texts: pa.Array, is_identifier: pa.Array, run: MaskRun
-) -> pa.Array:
+def field_kinds(keys: pa.Array, owner: Pseudonymiser, texts: list[str]) -> np.ndarray:
+    """Per source field: an identifier (by its key), or plain (named like a core column that is
+    neither identifier nor free text: a time, a host, an address; left as that column is), or
+    free text (all others)."""
+    named = list(owner.identifiers.fields)
+    plain = sorted(set(CORE_NAMES) - set(owner.identifiers.columns) - set(texts) - set(named))
+    found = pc.index_in(keys, value_set=pa.array(named + plain, pa.string()))
+    kind_of = np.array([TEXT] + [IDENTIFIER] * len(named) + [PLAIN] * len(plain), dtype=np.int8)
+    kind: np.ndarray = kind_of.take(pc.fill_null(found, -1).to_numpy() + 1)
+    return kind
+
+
+def rebuild_items(items: pa.Array, kind: np.ndarray, texts: Parts | None, run: MaskRun) -> pa.Array:
     """Map items with the masked texts and identifiers put in place, in one `take`."""
     index = np.arange(len(items), dtype=np.int64)
-    sources = [items.cast(pa.string()), texts.cast(pa.string())]
-    text_at = np.flatnonzero(is_text.to_numpy(zero_copy_only=False))
-    index[text_at] = len(items) + np.arange(len(text_at))
-    identifier_at = np.flatnonzero(is_identifier.to_numpy(zero_copy_only=False))
-    if len(identifier_at):
-        sources.append(run.map_identifiers(pc.filter(items, is_identifier)).cast(pa.string()))
-        index[identifier_at] = len(items) + len(text_at) + np.arange(len(identifier_at))
-    return pc.take(pa.concat_arrays(sources), pa.array(index))
+    sources = [items.cast(pa.string())]
+    is_identifier = kind == IDENTIFIER
+    identifiers = run.identifier_parts(items.filter(pa.array(is_identifier)))
+    for parts, at in ((texts, kind == TEXT), (identifiers, is_identifier)):
+        if parts is None:
+            continue
+        found = pc.fill_null(parts.indices, -1).to_numpy()
+        valid = found >= 0  # null values stay null, in their own place
+        index[np.flatnonzero(at)[valid]] = sum(map(len, sources)) + found[valid]
+        sources.append(parts.distinct.cast(pa.string()))
+    if len(sources) == 1:
+        return items
+    return pa.concat_arrays(sources).take(pa.array(index))
 
 
 def map_parts(maps: pa.MapArray) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -120,7 +141,7 @@ class MaskRun:
         self.owner = owner
         self.revealed = revealed
         self.revealed_seen: set[str] = set()
-        self.masked_seen: set[str] = set()
+        self.shown_aliases: list[pa.Array] = []  # every pseudonym put in place (nulls too)
         self.extra: set[str] = set()
 
     def learn(self, column: pa.ChunkedArray) -> None:
@@ -139,36 +160,21 @@ class MaskRun:
             if name is not None:
                 self.extra.add(name)
 
-    def identifier(self, value: str) -> str:
-        """An identifier's value -> its pseudonym (unless revealed or not a person)."""
-        if not self.owner.is_person(value):
-            return value
-        alias = self.owner.pseudonym(value)
-        if alias in self.revealed:
-            self.revealed_seen.add(alias)
-            return value
-        self.masked_seen.add(alias)
-        return alias
-
-    def map_values(
-        self, column: pa.ChunkedArray | pa.Array, mapper: Callable[[str], str]
-    ) -> pa.Array:
-        """Apply `mapper` once per distinct value."""
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        if len(array) == 0 or array.null_count == len(array):
-            return array
-        encoded = pc.dictionary_encode(array)
-        values = [mapper(value) for value in encoded.dictionary.to_pylist()]
-        return pc.take(pa.array(values, pa.string()), encoded.indices)
-
     def map_identifiers(self, column: pa.ChunkedArray | pa.Array) -> pa.Array:
-        """`map_values(column, self.identifier)`, the distinct values looked up in Arrow."""
+        """Identifier values -> pseudonyms (unless revealed or not a person), each distinct value
+        looked up once, in Arrow."""
         array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        parts = self.identifier_parts(array)
+        return array if parts is None else parts.taken()
+
+    def identifier_parts(self, array: pa.Array) -> Parts | None:
+        """The distinct identifier values shown (pseudonym or value), and where each value is;
+        None when all are null."""
         if len(array) == 0 or array.null_count == len(array):
-            return array
+            return None
         encoded = pc.dictionary_encode(array)
         distinct = encoded.dictionary.cast(pa.string())
-        return pc.take(self.shown(distinct, self.aliases(distinct)), encoded.indices)
+        return Parts(pc.coalesce(self.aliases(distinct), distinct), encoded.indices)
 
     def aliases(self, distinct: pa.Array) -> pa.Array:
         """Distinct values -> pseudonyms, null where the value stays (revealed, not a person)."""
@@ -179,87 +185,83 @@ class MaskRun:
             if pc.any(is_revealed).as_py():
                 self.revealed_seen.update(pc.unique(pc.filter(aliases, is_revealed)).to_pylist())
                 aliases = pc.if_else(is_revealed, pa.scalar(None, pa.string()), aliases)
-        self.masked_seen.update(pc.unique(pc.drop_null(aliases)).to_pylist())
+        self.shown_aliases.append(aliases)
         return aliases
 
-    @staticmethod
-    def shown(distinct: pa.Array, aliases: pa.Array) -> pa.Array:
-        """Each value's pseudonym, or the value itself where it has none."""
-        return pc.coalesce(aliases, distinct)
+    def masked_seen(self) -> frozenset[str]:
+        """The pseudonyms put in place in this pass."""
+        if not self.shown_aliases:
+            return frozenset()
+        every = pa.concat_arrays([aliases.cast(pa.string()) for aliases in self.shown_aliases])
+        return frozenset(pc.unique(pc.drop_null(every)).to_pylist())
 
-    def mask_texts(self, arrays: list[pa.Array]) -> list[pa.Array]:
-        """Several text arrays masked together (each distinct text is searched once)."""
+    def mask_texts(self, arrays: list[pa.Array]) -> list[Parts] | None:
+        """Several text arrays masked together (each distinct text searched once); None when no
+        text names anyone."""
         if not arrays:
-            return arrays
-        lengths = [len(array) for array in arrays]
+            return None
         joined = pa.concat_arrays([array.cast(pa.string()) for array in arrays])
         if len(joined) == 0 or joined.null_count == len(joined):
-            return arrays
+            return None
         encoded = pc.dictionary_encode(joined)
         replaced = self.replace_distinct(encoded.dictionary)
         if replaced is None:
-            return arrays
-        masked = pc.take(replaced, encoded.indices)
+            return None
         found, start = [], 0
-        for length in lengths:
-            found.append(masked.slice(start, length))
-            start += length
+        for array in arrays:
+            found.append(Parts(replaced, encoded.indices.slice(start, len(array))))
+            start += len(array)
         return found
 
     def replace_distinct(self, distinct: pa.Array) -> pa.Array | None:
-        """Distinct texts (no nulls) with known names replaced; None when no text names anyone."""
+        """Distinct texts (no nulls) with known names replaced; None when no text names anyone.
+
+        ASCII texts (as they mostly are) are searched all at once on their Arrow buffer; the
+        others one match at a time (`replace_names`).
+        """
         names = self.finder()
         if names is None:
             return None
         distinct = distinct.cast(pa.string())
-        offsets = np.frombuffer(distinct.buffers()[1], dtype=np.int32)
-        offsets = offsets[distinct.offset : distinct.offset + len(distinct) + 1].astype(np.int64)
-        data = distinct.buffers()[2]
-        raw = b"" if data is None else memoryview(data)[offsets[0] : offsets[-1]].tobytes()
-        if raw.isascii():
-            return self.replace_ascii(names, offsets - offsets[0], raw)
-        replaced = self.replace_names(distinct.to_pylist())
-        return None if replaced is None else pa.array(replaced, pa.string())
-
-    def replace_ascii(self, names: Names, offsets: np.ndarray, raw: bytes) -> pa.Array | None:
-        """ASCII texts (their Arrow offsets from 0 and bytes) rewritten: one search, numpy for
-        the rest."""
-        matches = names.automaton.iter(raw.decode("ascii").lower())  # (end, word index) each
-        found = np.fromiter(chain.from_iterable(matches), dtype=np.int64).reshape(-1, 2)
-        if not len(found):
+        is_ascii = pc.string_is_ascii(distinct)
+        if pc.all(is_ascii).as_py():
+            return self.replace_ascii(names, distinct)
+        if not pc.any(is_ascii).as_py():
+            replaced = self.replace_names(distinct.to_pylist())
+            return None if replaced is None else pa.array(replaced, pa.string())
+        ascii_texts, other_texts = distinct.filter(is_ascii), distinct.filter(pc.invert(is_ascii))
+        ascii_done = self.replace_ascii(names, ascii_texts)
+        other_done = self.replace_names(other_texts.to_pylist())
+        if ascii_done is None and other_done is None:
             return None
-        ends, word_index = found[:, 0] + 1, found[:, 1]
-        starts = ends - names.lengths[word_index]
-        text = np.searchsorted(offsets, starts, side="right") - 1
-        codes = np.frombuffer(raw, dtype=np.uint8)
-        touching = ends > offsets[text + 1]  # straddles two texts
-        before = ~touching & (starts > offsets[text])
-        touching[before] |= is_word(codes[starts[before] - 1])
-        after = ~touching & (ends < offsets[text + 1])
-        touching[after] |= is_word(codes[ends[after]])
-        starts, ends, word_index = starts[~touching], ends[~touching], word_index[~touching]
+        pool = pa.concat_arrays(
+            [
+                ascii_texts if ascii_done is None else ascii_done,
+                other_texts if other_done is None else pa.array(other_done, pa.string()),
+            ]
+        )
+        flags = is_ascii.to_numpy(zero_copy_only=False)
+        order = np.where(flags, np.cumsum(flags) - 1, len(ascii_texts) + np.cumsum(~flags) - 1)
+        return pool.take(pa.array(order))
+
+    def replace_ascii(self, names: Names, texts: pa.Array) -> pa.Array | None:
+        """ASCII texts with every known name replaced, found and rewritten in Arrow and numpy
+        (`text_names`); None when none names anyone shown masked."""
+        starts, ends, word_index = names.find(Pieces.of(texts))
+        if not len(starts):
+            return None
         starts, ends, word_index = leftmost_longest(starts, ends, word_index)
-        seen = np.unique(word_index)
+        is_seen = np.zeros(len(names.words), dtype=bool)
+        is_seen[word_index] = True
+        seen = np.flatnonzero(is_seen)
+        position = (np.cumsum(is_seen) - 1)[word_index]
         aliases = self.aliases(pa.array([names.words[i] for i in seen.tolist()], pa.string()))
-        alias_of_word = np.full(len(names.words), None, dtype=object)
-        alias_of_word[seen] = aliases.to_numpy(zero_copy_only=False)
-        width = np.zeros(len(names.words), dtype=np.int64)
-        width[seen] = pc.fill_null(pc.binary_length(aliases), 0).to_numpy()
-        replaced = width[word_index] > 0
+        replaced = aliases.is_valid().to_numpy(zero_copy_only=False)[position]
         if not replaced.any():
             return None
-        starts, ends, word_index = starts[replaced], ends[replaced], word_index[replaced]
-        growth = width[word_index] - (ends - starts)
-        cut_starts = np.concatenate(([0], ends)).tolist()
-        cut_ends = np.concatenate((starts, [len(raw)])).tolist()
-        pieces: list[bytes] = [b""] * (2 * len(cut_starts) - 1)
-        pieces[0::2] = [raw[a:b] for a, b in zip(cut_starts, cut_ends, strict=True)]
-        pieces[1::2] = [alias.encode() for alias in alias_of_word[word_index].tolist()]
-        out = b"".join(pieces)
-        shift_before = np.concatenate(([0], np.cumsum(growth)))  # by the spans before each
-        new_offsets = offsets + shift_before[np.searchsorted(starts, offsets, side="left")]
-        buffers = [None, pa.py_buffer(new_offsets.tobytes()), pa.py_buffer(out)]
-        return pa.Array.from_buffers(pa.large_string(), len(offsets) - 1, buffers).cast(pa.string())
+        shown = aliases.take(pa.array(position[replaced]))
+        offsets, raw = text_buffers(texts)
+        return rewrite(raw, offsets, starts[replaced], ends[replaced], shown)
 
     def replace_names(self, texts: list[str | None]) -> list[str | None] | None:
         """Known names in texts -> pseudonyms (None when no text names anyone).
@@ -323,16 +325,11 @@ class MaskRun:
         pieces[1::2] = alias_of_word[word_index[replaced]].tolist()
         return "".join(pieces)
 
-    def alias_of(self, name: str) -> str | None:
-        """A found name's pseudonym, or None when it stays (revealed, or not a person)."""
-        shown = self.identifier(name)
-        return None if shown == name else shown
-
     def finder(self) -> Names | None:
         """The roster's names, or those plus the names learnt from this table."""
-        if not self.extra:
-            return self.owner.roster_names()
-        return Names.build(set(self.owner.roster.identities) | self.extra)
+        roster = self.owner.roster_names()
+        learnt = Names.build(self.extra) if self.extra else None
+        return learnt if roster is None else roster.joined(learnt)
 
 
 def leftmost_longest(
@@ -369,24 +366,3 @@ def is_word(codes: np.ndarray) -> np.ndarray:
         | (codes > 127)
     )
     return word
-
-
-@dataclass(frozen=True)
-class Names:
-    """Lower-case names in an Aho-Corasick automaton (value: the word's index)."""
-
-    automaton: ahocorasick.Automaton
-    words: list[str]
-    lengths: np.ndarray
-
-    @classmethod
-    def build(cls, names: Iterable[str]) -> Names | None:
-        """The automaton of these names (None when there are none)."""
-        words = sorted({name for name in names if len(name) >= MIN_NAME_CHARS})
-        if not words:
-            return None
-        automaton = ahocorasick.Automaton()
-        for index, word in enumerate(words):
-            automaton.add_word(word, index)
-        automaton.make_automaton()
-        return cls(automaton, words, np.array([len(word) for word in words], dtype=np.int64))

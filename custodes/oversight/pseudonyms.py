@@ -27,7 +27,8 @@ import pyarrow.parquet as pq
 from custodes.oversight.policy import Identifiers
 
 if TYPE_CHECKING:
-    from custodes.oversight.masking import MaskResult, Names
+    from custodes.oversight.masking import MaskResult
+    from custodes.oversight.text_names import Names
 
 KEY_FILE = Path("keys") / "pseudonym.key"
 PREFIX = "usr-"
@@ -126,7 +127,7 @@ class Pseudonymiser:
     def roster_names(self) -> Names | None:
         """Every name the roster knows, in an Aho-Corasick automaton (built on first use)."""
         if not self._is_built:
-            from custodes.oversight.masking import Names
+            from custodes.oversight.text_names import Names
 
             self._names, self._is_built = Names.build(self.roster.identities), True
         return self._names
