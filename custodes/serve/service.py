@@ -6,6 +6,9 @@ HTTP /ingest, _bulk ─┼─▶ Batcher (bounded) ─▶ worker thread: Pipelin
 file tails ─────────┘
 ```
 
+Beside ingest it runs jobs on a timetable, each in a worker thread: retention (daily), posture
+checks and UEBA scoring (`schedule:` in custodes.yaml, `custodes.serve.jobs`).
+
 `Service.run()` starts everything, writes `<data_dir>/serve.json` (the addresses really bound,
 for port 0), and runs until `stop()`; then it stops accepting, commits what is queued and returns.
 The caller opens and closes the pipeline.
@@ -137,7 +140,9 @@ class Service:
     # --- running -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the batcher, every source and the HTTP server; write the ready file."""
+        """Start the batcher, every source, the HTTP server and the scheduled jobs; write the
+        ready file."""
+        self.jobs = scheduled_jobs(self.config.schedule, self.config.posture, self.data_dir)
         self.tasks.append(asyncio.create_task(self.intake.run(), name="custodes-batcher"))
         for name, source in self.config.sources.items():
             if isinstance(source, SyslogSourceConfig):
@@ -152,8 +157,7 @@ class Service:
         self.retention = asyncio.create_task(
             retention_schedule(self.data_dir, ledger), name="custodes-retention"
         )
-        self.jobs = scheduled_jobs(self.config.schedule, self.config.posture, self.data_dir)
-        for job in self.jobs.values():
+        for job in self.jobs.values():  # posture checks, UEBA scoring (custodes.serve.jobs)
             job.start()
         self.write_ready_file()
         # Everything alive now lives as long as the process: keep it out of the garbage
