@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,11 +30,7 @@ class Settings(BaseSettings):
     #: This ingest node's name, in its lake segment names (`<node>-<seq>.parquet`): unique per
     #: writer when several nodes share one lake (docs/scale.md).
     node: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$")] = "node0"
-    #: The lowest Sigma rule level that raises alerts; rules below it only feed correlations
-    #: and hunts asked for them (docs/detect.md, "Alert levels").
-    alert_min_level: Literal["informational", "low", "medium", "high", "critical"] = "low"
-
-    @field_validator("alert_min_level", mode="before")
-    @classmethod
-    def lower_level(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
+    #: The lowest Sigma rule level that raises alerts (informational, low, medium, high,
+    #: critical); rules below it only feed correlations and hunts asked for them. Checked where
+    #: it is used, by custodes.detect.levels (docs/detect.md, "Alert levels").
+    alert_min_level: str = "low"

@@ -50,12 +50,13 @@ def configured_min_level(min_level: str | None = None) -> str:
     from custodes.config import Settings
 
     try:
-        return Settings().alert_min_level
+        configured = Settings().alert_min_level
     except ValidationError as error:
         problem = error.errors()[0]
         key = ".".join(str(part) for part in problem["loc"])
         message = f"CUSTODES_{key.upper()}: {problem['msg']}"
         raise ConfigError(message, key=key) from None
+    return check_min_level(configured, key="CUSTODES_ALERT_MIN_LEVEL")
 
 
 def quiet_rules_note(levels: Iterable[str], min_level: str | None = None) -> str:
