@@ -9,8 +9,11 @@ docs/architecture.md gives the measurements behind the map.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import overload
 
 import pyarrow as pa
 
@@ -104,6 +107,125 @@ class RawRecord:
     def id(self) -> str:
         """The deterministic event id this record gets (see `event_id`)."""
         return event_id(self.origin, self.position, self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What records read together share: all of a `RawRecord` but its bytes and position."""
+
+    source: str = ""
+    origin: str = ""
+    format: str | None = None
+    received_at: datetime | None = None
+    context: str | None = None
+
+
+class RawBatch(Sequence[RawRecord]):
+    """Raw records as columns: bytes and position per record, a `Provenance` per run of them.
+
+    What a reader hands on instead of one `RawRecord` per line (the object costs more than
+    reading the line). Runs are consecutive records sharing one provenance (`starts` holds the
+    first index of each). Indexing or iterating still gives `RawRecord`s, built on demand.
+    """
+
+    __slots__ = ("datas", "positions", "provenances", "starts")
+
+    def __init__(
+        self,
+        datas: list[bytes] | None = None,
+        positions: list[int] | None = None,
+        provenance: Provenance | None = None,
+    ) -> None:
+        self.datas: list[bytes] = datas if datas is not None else []
+        self.positions: list[int] = positions if positions is not None else [0] * len(self.datas)
+        self.starts: list[int] = [0] if self.datas else []
+        self.provenances: list[Provenance] = [provenance or Provenance()] if self.datas else []
+
+    @classmethod
+    def of(cls, records: Sequence[RawRecord]) -> RawBatch:
+        """The records as a batch (a batch is returned as it is)."""
+        if isinstance(records, RawBatch):
+            return records
+        batch = cls()
+        last: tuple[object, ...] | None = None
+        for record in records:
+            shared = (
+                record.source,
+                record.origin,
+                record.format,
+                record.received_at,
+                record.context,
+            )
+            if shared != last:
+                batch.starts.append(len(batch.datas))
+                batch.provenances.append(Provenance(*shared))
+                last = shared
+            batch.datas.append(record.data)
+            batch.positions.append(record.position)
+        return batch
+
+    def runs(self) -> Iterator[tuple[int, int, Provenance]]:
+        """Each run as (first index, end index, provenance)."""
+        ends = [*self.starts[1:], len(self.datas)] if self.starts else []
+        return zip(self.starts, ends, self.provenances, strict=True)
+
+    def extend(self, other: RawBatch) -> None:
+        """Append another batch's records (a run continuing the last one is merged into it)."""
+        offset = len(self.datas)
+        self.datas.extend(other.datas)
+        self.positions.extend(other.positions)
+        for start, provenance in zip(other.starts, other.provenances, strict=True):
+            if start == 0 and self.provenances and self.provenances[-1] == provenance:
+                continue
+            self.starts.append(offset + start)
+            self.provenances.append(provenance)
+
+    def take(self, indices: Sequence[int]) -> RawBatch:
+        """The records at these indices, which must be ascending."""
+        if isinstance(indices, range) and indices.step == 1:
+            taken = RawBatch(self.datas[indices.start : indices.stop])
+            taken.positions = self.positions[indices.start : indices.stop]
+        else:
+            taken = RawBatch([self.datas[index] for index in indices])
+            taken.positions = [self.positions[index] for index in indices]
+        taken.starts, taken.provenances, at = [], [], 0
+        for _, end, provenance in self.runs():
+            cut = bisect_left(indices, end, at)
+            if cut > at:
+                taken.starts.append(at)
+                taken.provenances.append(provenance)
+            at = cut
+        return taken
+
+    def __len__(self) -> int:
+        return len(self.datas)
+
+    @overload
+    def __getitem__(self, index: int) -> RawRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> RawBatch: ...
+
+    def __getitem__(self, index: int | slice) -> RawRecord | RawBatch:
+        if isinstance(index, slice):
+            picked = range(len(self.datas))[index]
+            if picked.step > 0:
+                return self.take(picked)
+            return RawBatch.of([self[at] for at in picked])
+        if index < 0:
+            index += len(self.datas)
+        if not 0 <= index < len(self.datas):
+            raise IndexError("RawBatch index out of range")
+        run = self.provenances[bisect_right(self.starts, index) - 1]
+        return RawRecord(
+            self.datas[index],
+            run.source,
+            run.origin,
+            self.positions[index],
+            run.format,
+            run.received_at,
+            run.context,
+        )
 
 
 @dataclass(frozen=True, slots=True)

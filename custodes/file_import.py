@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from custodes.events import RawRecord
-from custodes.ingest.files import FileReport, detect_format, discover, read_file
+from custodes.events import RawBatch
+from custodes.ingest.files import FileReport, detect_format, discover, read_batches
 
 if TYPE_CHECKING:  # the pipeline re-exports import_files, so no import at run time
     from custodes.pipeline import Pipeline
@@ -83,22 +83,25 @@ class FileBatches:
         self.pipeline = pipeline
         self.batch_records = batch_records
         self.on_progress = on_progress
-        self.records: list[RawRecord] = []
+        self.records = RawBatch()
         self.cursors: dict[str, int] = {}
         self.counts = FormatCounts()
         self.path: Path | None = None
 
-    def add(self, record: RawRecord, resume_key: str) -> None:
-        """Take one record of the current file; commits when the batch is full."""
-        self.records.append(record)
-        if len(self.records) >= self.batch_records:
-            self.cursors[resume_key] = record.position + 1
-            self.commit()
+    def add(self, records: RawBatch, resume_key: str) -> None:
+        """Take records of the current file; commits each time the batch is full."""
+        while len(records):
+            room = self.batch_records - len(self.records)
+            self.records.extend(records[:room] if len(records) > room else records)
+            records = records[room:] if len(records) > room else RawBatch()
+            if len(self.records) >= self.batch_records:
+                self.cursors[resume_key] = self.records.positions[-1] + 1
+                self.commit()
 
     def finish_file(self, resume_key: str, done_key: str) -> None:
         """The current file is read to its end: its final cursors go with the next commit."""
         if self.records:
-            self.cursors[resume_key] = self.records[-1].position + 1
+            self.cursors[resume_key] = self.records.positions[-1] + 1
         self.cursors[done_key] = 1
 
     def commit(self) -> None:
@@ -110,7 +113,7 @@ class FileBatches:
         self.counts.quarantined += result.quarantined
         if self.on_progress is not None and self.path is not None:
             self.on_progress(self.path, len(self.records))
-        self.records, self.cursors = [], {}
+        self.records, self.cursors = RawBatch(), {}
 
 
 def import_files(
@@ -145,8 +148,8 @@ def import_files(
             batches.counts = total
         batches.path = path
         report = FileReport(path=path, format=kind)
-        for record in read_file(path, kind, start=start, report=report):
-            batches.add(record, resume_key)
+        for records in read_batches(path, kind, start=start, report=report):
+            batches.add(records, resume_key)
         batches.finish_file(resume_key, done_key)
         total.files += 1
         total.read += report.read

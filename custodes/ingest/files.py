@@ -10,21 +10,28 @@ quarantines with the reason.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import zlib
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import IO, cast
 
 import evtx
 import orjson
 
-from custodes.events import RawRecord
+from custodes.events import Provenance, RawBatch, RawRecord
 
 HEAD_BYTES = 64 * 1024
+#: Bytes of a line file read at a time (each block's lines become one `RawBatch`).
+LINE_BLOCK_BYTES = 1 << 20
+#: Records per batch from readers that get them one at a time (EVTX, pretty-printed JSON).
+BATCH_RECORDS = 1000
 #: Pretty-printed JSON is read whole; larger files are quarantined in chunks instead.
 MAX_JSON_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: Bytes per record when a file no reader understands is kept as quarantined chunks.
@@ -108,10 +115,10 @@ def detect_format(path: Path) -> str:
     return BY_SUFFIX.get(suffix, UNSUPPORTED) if suffix != ".evtx" else UNSUPPORTED
 
 
-def read_file(
+def read_batches(
     path: Path, format: str = "auto", *, start: int = 0, report: FileReport | None = None
-) -> Iterator[RawRecord]:
-    """The records of one file from position `start` on; `report` counts what was read."""
+) -> Iterator[RawBatch]:
+    """The records of one file from position `start` on, a block at a time (see `RawBatch`)."""
     if format == "auto":
         format = detect_format(path)
     report = report if report is not None else FileReport(path, format)
@@ -119,20 +126,36 @@ def read_file(
     received_at = modified_at(path)
     try:
         if format == "evtx":
-            records = read_evtx(path, report, received_at)
+            batches = read_evtx(path, report, received_at)
         elif format == UNSUPPORTED:
-            records = read_unsupported(path, received_at)
+            batches = read_unsupported(path, received_at)
         elif format == "json" and not is_json_lines(path):
-            records = read_json_documents(path, report, received_at)
+            batches = read_json_documents(path, report, received_at)
         else:
-            records = read_lines(path, format, received_at)
-        for record in records:
-            if record.position >= start:
-                report.read += 1
-                yield record
+            batches = read_lines(path, format, received_at)
+        for batch in batches:
+            if batch.positions and batch.positions[0] < start:  # positions ascend in a file
+                batch = batch[bisect_left(batch.positions, start) :]
+            if len(batch):
+                report.read += len(batch)
+                yield batch
     except (OSError, EOFError, zlib.error) as error:  # e.g. a truncated .gz: say so, count it
         report.errors.append(f"the file ends in damaged data: {error}")
         report.skipped_corrupt += 1
+
+
+def read_file(
+    path: Path, format: str = "auto", *, start: int = 0, report: FileReport | None = None
+) -> Iterator[RawRecord]:
+    """The records of one file from position `start` on; `report` counts what was read."""
+    for batch in read_batches(path, format, start=start, report=report):
+        yield from batch
+
+
+def batched(records: Iterator[RawRecord]) -> Iterator[RawBatch]:
+    """Records one at a time as batches of up to `BATCH_RECORDS`."""
+    while chunk := list(islice(records, BATCH_RECORDS)):
+        yield RawBatch.of(chunk)
 
 
 def is_json_lines(path: Path) -> bool:
@@ -150,8 +173,15 @@ def is_json_lines(path: Path) -> bool:
 
 def read_json_documents(
     path: Path, report: FileReport, received_at: datetime | None
-) -> Iterator[RawRecord]:
+) -> Iterator[RawBatch]:
     """Pretty-printed JSON: each top-level object (or each element of a top-level array)."""
+    return batched(json_documents(path, report, received_at))
+
+
+def json_documents(
+    path: Path, report: FileReport, received_at: datetime | None
+) -> Iterator[RawRecord]:
+    """The records of `read_json_documents`, one at a time."""
     origin = str(path.resolve())
     with open_file(path) as handle:
         content = handle.read(MAX_JSON_DOCUMENT_BYTES + 1)
@@ -159,7 +189,8 @@ def read_json_documents(
         report.errors.append(
             f"pretty-printed JSON over {MAX_JSON_DOCUMENT_BYTES} bytes: kept as is"
         )
-        yield from read_unsupported(path, received_at, reason="pretty-printed JSON too large")
+        for batch in read_unsupported(path, received_at, reason="pretty-printed JSON too large"):
+            yield from batch
         return
     text = content.removeprefix(b"\xef\xbb\xbf").decode(errors="replace")
     decoder = json.JSONDecoder()
@@ -195,7 +226,7 @@ def modified_at(path: Path) -> datetime | None:
         return None
 
 
-def read_evtx(path: Path, report: FileReport, received_at: datetime | None) -> Iterator[RawRecord]:
+def read_evtx(path: Path, report: FileReport, received_at: datetime | None) -> Iterator[RawBatch]:
     """EVTX records as the `evtx` package renders them, resuming past damaged records and chunks."""
     origin = str(path.resolve())
     try:
@@ -204,56 +235,93 @@ def read_evtx(path: Path, report: FileReport, received_at: datetime | None) -> I
         report.errors.append(f"not readable as EVTX: {error}")
         yield from read_unsupported(path, received_at, reason=f"not readable as EVTX: {error}")
         return
-    position = 0
+    provenance = Provenance("file", origin, "evtx", received_at)
+    datas: list[bytes] = []
+    position = 0  # of the first record in `datas`
     failed_in_a_row = 0
     while True:
         try:
             item = next(iterator)
         except StopIteration:
-            return
+            break
         except (RuntimeError, OSError, ValueError) as error:  # a damaged record or chunk
             report.skipped_corrupt += 1
             report.errors.append(str(error))
             failed_in_a_row += 1
             if failed_in_a_row >= MAX_CONSECUTIVE_ERRORS:
                 report.errors.append("gave up: the EVTX reader keeps failing")
-                return
+                break
             continue
         failed_in_a_row = 0
-        if not isinstance(item, dict):
-            continue
-        yield RawRecord(
-            data=str(item["data"]).encode(),
-            source="file",
-            origin=origin,
-            position=position,
-            format="evtx",
-            received_at=received_at,
-        )
-        position += 1
+        if isinstance(item, dict):
+            datas.append(str(item["data"]).encode())
+        if len(datas) == BATCH_RECORDS:
+            yield RawBatch(datas, list(range(position, position + len(datas))), provenance)
+            position, datas = position + len(datas), []
+    if datas:
+        yield RawBatch(datas, list(range(position, position + len(datas))), provenance)
 
 
-def read_lines(path: Path, format: str, received_at: datetime | None) -> Iterator[RawRecord]:
-    """One record per non-empty line; header lines (`#...`) of Zeek and IIS become context."""
+def read_lines(path: Path, format: str, received_at: datetime | None) -> Iterator[RawBatch]:
+    """Non-empty lines, a block at a time; header lines (`#...`) of Zeek and IIS become context.
+
+    A record's position is its line's index in the file (blank lines count, so a resumed read
+    and a replay give the same event ids).
+    """
     origin = str(path.resolve())
-    has_header = format in ("zeek-tsv", "iis")
     # An unknown text format: each line goes to whichever parser accepts it (or quarantine).
     record_format = None if format in ("json", UNSUPPORTED) else format
+    provenance = Provenance("file", origin, record_format, received_at)
     header: list[str] = []
-    context: str | None = None
+    position = 0
     with open_file(path) as handle:
-        for position, raw in enumerate(handle):  # the hot loop of file import: kept lean
-            line = raw.rstrip(b"\r\n")
+        for lines in line_blocks(handle):
             if not position:
-                line = line.removeprefix(b"\xef\xbb\xbf")
-            if not line or line.isspace():
+                lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
+            if format not in ("zeek-tsv", "iis"):
+                batch = numbered(lines, position, provenance)
+                if len(batch):
+                    yield batch
+                position += len(lines)
                 continue
-            if has_header and line[:1] == b"#":
-                header = update_header(header, line.decode(errors="replace"), format)
-                context = "\n".join(header)
-                continue
-            # data, source, origin, position, format, received_at, context
-            yield RawRecord(line, "file", origin, position, record_format, received_at, context)
+            datas: list[bytes] = []
+            positions: list[int] = []
+            for line in lines:
+                if line and not line.isspace():
+                    if line[:1] != b"#":
+                        datas.append(line)
+                        positions.append(position)
+                    else:  # a header line: what follows has a new context
+                        if datas:
+                            yield RawBatch(datas, positions, provenance)
+                            datas, positions = [], []
+                        header = update_header(header, line.decode(errors="replace"), format)
+                        provenance = replace(provenance, context="\n".join(header))
+                position += 1
+            if datas:
+                yield RawBatch(datas, positions, provenance)
+
+
+def line_blocks(handle: IO[bytes]) -> Iterator[list[bytes]]:
+    """The lines of a file (without their line ends), one list per block read."""
+    read = cast(io.BufferedIOBase, handle).read1  # one read at a time: a damaged end keeps the rest
+    carry = b""
+    while block := read(LINE_BLOCK_BYTES):
+        has_cr = b"\r" in block or b"\r" in carry
+        lines = (carry + block).split(b"\n") if carry else block.split(b"\n")
+        carry = lines.pop()
+        if lines:
+            yield [line.rstrip(b"\r") for line in lines] if has_cr else lines
+    if carry:
+        yield [carry.rstrip(b"\r")]
+
+
+def numbered(lines: list[bytes], first: int, provenance: Provenance) -> RawBatch:
+    """The lines that hold something, numbered from `first` (blank lines keep their number)."""
+    if all(lines) and not any(map(bytes.isspace, lines)):  # the usual block: no blank line
+        return RawBatch(lines, list(range(first, first + len(lines))), provenance)
+    kept = [index for index, line in enumerate(lines) if line and not line.isspace()]
+    return RawBatch([lines[index] for index in kept], [first + index for index in kept], provenance)
 
 
 def update_header(header: list[str], line: str, format: str) -> list[str]:
@@ -271,7 +339,7 @@ def update_header(header: list[str], line: str, format: str) -> list[str]:
 
 def read_unsupported(
     path: Path, received_at: datetime | None, *, reason: str | None = None
-) -> Iterator[RawRecord]:
+) -> Iterator[RawBatch]:
     """A file no reader understands, as chunks the normaliser quarantines with the reason."""
     origin = str(path.resolve())
     kind = path.suffix.lower().lstrip(".") or "no extension"
@@ -280,18 +348,11 @@ def read_unsupported(
     if text_like:
         yield from read_lines(path, UNSUPPORTED, received_at)
         return
+    provenance = Provenance("file", origin, UNSUPPORTED, received_at, why)
     with open(path, "rb") as handle:
         position = 0
         while chunk := handle.read(CHUNK_BYTES):
-            yield RawRecord(
-                data=chunk,
-                source="file",
-                origin=origin,
-                position=position,
-                format=UNSUPPORTED,
-                received_at=received_at,
-                context=why,
-            )
+            yield RawBatch([chunk], [position], provenance)
             position += 1
 
 

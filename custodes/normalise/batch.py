@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import accumulate, chain
@@ -13,13 +14,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custodes.errors import ParseError
-from custodes.events import CORE_COLUMNS, EVENT_SCHEMA, FIELDS_COLUMN, TIMESTAMP, RawRecord
+from custodes.events import (
+    CORE_COLUMNS,
+    EVENT_SCHEMA,
+    FIELDS_COLUMN,
+    TIMESTAMP,
+    RawBatch,
+    RawRecord,
+)
 from custodes.normalise.fields import timestamp_array
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_STRING_BYTES = 2**31 - 1
 #: Columns build_batch fills itself (or completes) rather than copying from the rows.
 OWN_COLUMNS = frozenset({"@timestamp", "event.id", "event.original"})
+#: A position as `event_id` hashes it: 8 bytes, little-endian, signed.
+POSITION = struct.Struct("<q")
 
 
 def decode_original(data: bytes) -> str:
@@ -73,15 +83,16 @@ def assemble(
     Adds what belongs to the record rather than its parser: `event.id`, `event.original` where
     the parser gave none, and the receive time (or the epoch) for rows without a time.
     """
-    count = len(records)
+    raw = RawBatch.of(records)
+    count = len(raw)
     arrays: list[pa.Array] = []
     for name, kind in CORE_COLUMNS:
         if name == "@timestamp":
-            arrays.append(with_fallback_times(timestamps, records))
+            arrays.append(with_fallback_times(timestamps, raw))
         elif name == "event.id":
-            arrays.append(event_ids(records))
+            arrays.append(event_ids(raw))
         elif name == "event.original":
-            arrays.append(original_column(columns.get(name), records))
+            arrays.append(original_column(columns.get(name), raw.datas))
         else:
             arrays.append(columns.get(name, pa.nulls(count, type=kind)))
     arrays.append(fields)
@@ -91,21 +102,26 @@ def assemble(
 def event_ids(records: Sequence[RawRecord]) -> pa.Array:
     """Every record's `event.id` (as `custodes.events.event_id` gives it), as one string array.
 
-    The origin is hashed once per origin (each record continues a copy), and the digests are
-    turned into hex at once and the array built from that buffer: no Python string per record.
+    The origin is hashed once (each record continues a copy of that hash), position and bytes
+    go in with one update, and the digests are turned into hex at once and the array built
+    from that buffer: no Python string per record.
     """
+    raw = RawBatch.of(records)
     started: dict[str, Any] = {}  # per origin, a hash that has taken the origin already
-    digests = []
-    for record in records:
-        prefix = started.get(record.origin)
+    digests: list[bytes] = []
+    append = digests.append
+    pack = POSITION.pack
+    for start, end, provenance in raw.runs():
+        prefix = started.get(provenance.origin)
         if prefix is None:
-            prefix = started[record.origin] = hashlib.blake2b(
-                record.origin.encode(), digest_size=16
+            prefix = started[provenance.origin] = hashlib.blake2b(
+                provenance.origin.encode(), digest_size=16
             )
-        digest = prefix.copy()
-        digest.update(record.position.to_bytes(8, "little", signed=True))
-        digest.update(record.data)
-        digests.append(digest.digest())
+        copy = prefix.copy
+        for position, data in zip(raw.positions[start:end], raw.datas[start:end], strict=True):
+            digest = copy()
+            digest.update(pack(position) + data)
+            append(digest.digest())
     text = b"".join(digests).hex().encode()
     offsets = np.arange(0, len(text) + 1, 32, dtype=np.int32)
     return pa.StringArray.from_buffers(len(digests), pa.py_buffer(offsets), pa.py_buffer(text))
@@ -115,13 +131,17 @@ def with_fallback_times(timestamps: pa.Array, records: Sequence[RawRecord]) -> p
     """`@timestamp` for every row: its own time, else the time it was received, else the epoch."""
     if timestamps.null_count == 0:
         return timestamps
-    fallback = pa.array([record.received_at or EPOCH for record in records], type=TIMESTAMP)
+    raw = RawBatch.of(records)
+    received = pa.array(
+        [provenance.received_at or EPOCH for provenance in raw.provenances], type=TIMESTAMP
+    )
+    lengths = [end - start for start, end, _ in raw.runs()]
+    fallback = received.take(pa.array(np.repeat(np.arange(len(lengths)), lengths)))
     return pc.coalesce(timestamps, fallback)
 
 
-def original_column(given: pa.Array | None, records: Sequence[RawRecord]) -> pa.Array:
+def original_column(given: pa.Array | None, datas: Sequence[bytes]) -> pa.Array:
     """`event.original`: what the parser gave, else the record's bytes as text."""
-    datas = [record.data for record in records]
     offsets = list(accumulate(map(len, datas), initial=0))
     try:
         if offsets[-1] >= MAX_STRING_BYTES:

@@ -9,7 +9,7 @@ import orjson
 import pyarrow as pa
 
 from custodes.errors import ParseError
-from custodes.events import CORE_NAMES, FIELDS_COLUMN, RawRecord
+from custodes.events import CORE_NAMES, FIELDS_COLUMN, RawBatch, RawRecord
 from custodes.normalise.fields import JSON_START, flatten, from_epoch
 
 #: Common non-ECS names for the time of an event, tried in order.
@@ -56,6 +56,7 @@ class JsonParser:
 
     name = "json"
     first_bytes = JSON_START
+    first_byte_decides = True  # `accepts` takes every record starting with "{"
 
     def __init__(self, flavours: Sequence[JsonFlavour] = ()) -> None:
         self.flavours = tuple(flavours)
@@ -79,18 +80,31 @@ class JsonParser:
         row.setdefault("event.kind", "event")
         return row
 
-    def parse_group(self, records: Sequence[RawRecord]) -> tuple[list[int], pa.RecordBatch] | None:
+    def parse_group(
+        self, records: Sequence[RawRecord]
+    ) -> tuple[Sequence[int], pa.RecordBatch] | None:
         """Plain JSON records read at once (see `json_columns`): their positions and batch.
 
         Records that carry a flavour's marker key (`"Event"`, `"_path"`, ...) are left out, for
-        `parse` to read one by one; None when the rest cannot be read as a group.
+        `parse` to read one by one; None when the rest cannot be read as a group. The markers
+        are only looked for when the whole group cannot be read as plain JSON (or its first
+        record has one): scanning every byte for them costs more than most groups need.
         """
         from custodes.normalise.batch import assemble
-        from custodes.normalise.json_columns import read_json_group, unmarked
+        from custodes.normalise.json_columns import has_marker, read_json_group, unmarked
 
-        positions = unmarked(records, self.flavours)
-        plain = [records[index] for index in positions]
-        found = read_json_group(plain, self.flavours) if plain else None
+        raw = RawBatch.of(records)
+        found = None
+        if not has_marker(raw.datas[:1], self.flavours):
+            found = read_json_group(raw.datas, self.flavours)
+        if found is not None:
+            columns, fields, timestamps = found
+            return range(len(raw)), assemble(columns, fields, raw, timestamps)
+        positions = unmarked(raw.datas, self.flavours)
+        if not positions or len(positions) == len(raw):
+            return None  # nothing plain, or the same group that could not be read
+        plain = raw.take(positions)
+        found = read_json_group(plain.datas, self.flavours)
         if found is None:
             return None
         columns, fields, timestamps = found

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
-from custodes.events import CORE_COLUMNS, TIMESTAMP, RawRecord
+from custodes.events import CORE_COLUMNS, TIMESTAMP
 from custodes.normalise.json import INT_BITS, SETTABLE, TIME_KEYS
 
 CORE_TYPES = dict(CORE_COLUMNS)
@@ -39,30 +39,39 @@ class Unreadable(Exception):
     """This group needs the per-record path."""
 
 
-def unmarked(records: Sequence[RawRecord], flavours: Sequence[Any]) -> list[int]:
-    """Positions of the records that hold none of the flavours' `markers` (one regex scan).
+def markers_of(flavours: Sequence[Any]) -> list[bytes]:
+    """The marker bytes of the flavours (see `unmarked`)."""
+    return [marker for flavour in flavours for marker in getattr(flavour, "markers", ())]
+
+
+def has_marker(datas: Sequence[bytes], flavours: Sequence[Any]) -> bool:
+    """Whether any of these records holds one of the flavours' markers."""
+    markers = markers_of(flavours)
+    return any(marker in data for data in datas for marker in markers)
+
+
+def unmarked(datas: Sequence[bytes], flavours: Sequence[Any]) -> list[int]:
+    """Indices of the records that hold none of the flavours' `markers` (one regex scan).
 
     A flavour without markers cannot be told apart from bytes: then every record is kept and
     `read_json_group` checks the keys of the whole group instead.
     """
-    markers = [marker for flavour in flavours for marker in getattr(flavour, "markers", ())]
+    markers = markers_of(flavours)
     if not markers:
-        return list(range(len(records)))
+        return list(range(len(datas)))
     pattern = re.compile(b"|".join(re.escape(marker) for marker in markers))
-    datas = [record.data for record in records]
     joined = b"\n".join(datas)
     starts = list(accumulate((len(data) + 1 for data in datas), initial=0))
     marked = {bisect_right(starts, found.start()) - 1 for found in pattern.finditer(joined)}
-    return [index for index in range(len(records)) if index not in marked]
+    return [index for index in range(len(datas)) if index not in marked]
 
 
 def read_json_group(
-    records: Sequence[RawRecord], flavours: Sequence[Any]
+    datas: Sequence[bytes], flavours: Sequence[Any]
 ) -> tuple[dict[str, pa.Array], pa.MapArray, pa.Array] | None:
     """Core columns, the fields map and the times of generic JSON records, or None."""
-    datas = [record.data for record in records]
     joined = b"\n".join(datas)
-    if joined.count(b"\n") != len(datas) - 1 or (b"\\u" in joined and SURROGATE.search(joined)):
+    if joined.count(b"\n") != len(datas) - 1 or SURROGATE.search(joined):
         return None
     try:
         table = read_table(joined)
@@ -162,7 +171,7 @@ def core_columns(
         core[name] = values.cast(CORE_TYPES[name])
     for name, default in (("event.dataset", "json"), ("event.kind", "event")):
         given = core.get(name)
-        fallback = pa.array([default] * count, pa.string())
+        fallback = pa.repeat(pa.scalar(default, pa.string()), count)
         core[name] = fallback if given is None else pc.coalesce(given, fallback)
     return core
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from custodes.errors import ParseError
-from custodes.events import EVENT_SCHEMA, ParseFailure, RawRecord
+from custodes.events import EVENT_SCHEMA, ParseFailure, Provenance, RawBatch, RawRecord
 from custodes.normalise.batch import build_batch, empty_batch
 from custodes.normalise.fields import timestamp_array
 
@@ -16,10 +17,18 @@ from custodes.normalise.fields import timestamp_array
 MIN_GROUP = 64
 #: The format a file reader gives records of a file no reader understands (see ingest.files).
 UNSUPPORTED = "unsupported"
+#: Consecutive records (first index, end index) that go to one parser (None: to quarantine).
+Span = tuple[int, int, "Parser | None"]
 
 
 class Parser(Protocol):
-    """Reads one record of one format into a row of the event schema."""
+    """Reads one record of one format into a row of the event schema.
+
+    Optional attributes the `Normaliser` uses: `first_bytes` (the first bytes this parser's
+    records can start with), `first_byte_decides` (True when `accepts` takes exactly the records
+    starting with one of `first_bytes`, so a run of them is given over without asking each)
+    and `parse_group(records: RawBatch)` (reads many records at once; see `JsonParser`).
+    """
 
     name: str
 
@@ -37,7 +46,8 @@ class Normaliser:
 
     A record whose `format` names a parser goes straight to that parser. A parser may declare
     `first_bytes` (the first bytes its records can start with): it is then not even asked about
-    records that start otherwise, which keeps the JSON path short.
+    records that start otherwise, which keeps the JSON path short. A `RawBatch` is handled a run
+    at a time where the run's format or first byte decides its parser: no object per record.
     """
 
     def __init__(self, parsers: Sequence[Parser]) -> None:
@@ -61,58 +71,107 @@ class Normaliser:
                 return parser
         return None
 
+    def choose_spans(self, records: Sequence[RawRecord]) -> list[Span]:
+        """The parser of every record, as spans of consecutive records with the same parser."""
+        spans: list[Span] = []
+        if isinstance(records, RawBatch):
+            for start, end, provenance in records.runs():
+                decided, parser = self.run_parser(records.datas[start:end], provenance)
+                if decided:
+                    spans.append((start, end, parser))
+                    continue
+                for index in range(start, end):
+                    spans.append((index, index + 1, self.choose(records[index])))
+        else:
+            spans = [
+                (index, index + 1, self.choose(record)) for index, record in enumerate(records)
+            ]
+        merged: list[Span] = []
+        for start, end, parser in spans:
+            if merged and merged[-1][2] is parser and merged[-1][1] == start:
+                merged[-1] = (merged[-1][0], end, parser)
+            else:
+                merged.append((start, end, parser))
+        return merged
+
+    def run_parser(
+        self, datas: Sequence[bytes], provenance: Provenance
+    ) -> tuple[bool, Parser | None]:
+        """(True, its parser) when a run's format or first byte decides it, else (False, None)."""
+        if provenance.format is not None and provenance.format != "auto":
+            return True, self.by_name.get(provenance.format)
+        firsts = {data[:1] for data in datas}
+        if len(firsts) != 1 or b"" in firsts:
+            return False, None
+        candidates = self.by_first_byte[firsts.pop()[0]]
+        if candidates and getattr(candidates[0], "first_byte_decides", False):
+            return True, candidates[0]
+        return False, None
+
     def normalise(self, records: Sequence[RawRecord]) -> tuple[pa.RecordBatch, list[ParseFailure]]:
         """Parse every record: events as one batch, the rest as failures with their reasons.
 
         Events keep the order of their records. Records whose parser reads a group at once
         (`parse_group`, e.g. plain JSON lines) are read that way when the group allows it.
         """
-        chosen = [self.choose(record) for record in records]
-        grouped, rest = self.read_groups(records, chosen)
-        batch, failures, kept = self.read_one_by_one(records, chosen, rest)
+        spans = self.choose_spans(records)
+        grouped, rest = self.read_groups(records, spans)
+        chosen = {index: parser for start, end, parser in rest for index in range(start, end)}
+        batch, failures, kept = self.read_one_by_one(records, chosen)
         if not grouped:
             return batch, failures
         if not kept and len(grouped) == 1:  # all of it read as one group: already in order
             return grouped[0][1], failures
-        order = list(kept)
-        for indices, _ in grouped:
-            order.extend(indices)
+        order = np.concatenate([np.asarray(kept, dtype=np.int64)] + [at for at, _ in grouped])
         table = pa.Table.from_batches([batch, *(part for _, part in grouped)], schema=EVENT_SCHEMA)
-        merged = table.take(sorted(range(len(order)), key=order.__getitem__)).combine_chunks()
+        merged = table.take(pa.array(np.argsort(order, kind="stable"))).combine_chunks()
         return (merged.to_batches()[0] if merged.num_rows else empty_batch()), failures
 
     def read_groups(
-        self, records: Sequence[RawRecord], chosen: Sequence[Parser | None]
-    ) -> tuple[list[tuple[list[int], pa.RecordBatch]], list[int]]:
-        """Batches read a group at a time (with the positions of their records) and the rest."""
-        groups: dict[int, list[int]] = {}
-        for index, parser in enumerate(chosen):
-            if parser is not None and hasattr(parser, "parse_group"):
-                groups.setdefault(id(parser), []).append(index)
-        grouped: list[tuple[list[int], pa.RecordBatch]] = []
-        taken: set[int] = set()
-        for indices in groups.values():
-            if len(indices) < MIN_GROUP:
+        self, records: Sequence[RawRecord], spans: Sequence[Span]
+    ) -> tuple[list[tuple[np.ndarray[Any, Any], pa.RecordBatch]], list[Span]]:
+        """Batches read a group at a time (with the indices of their records) and the rest."""
+        groups: dict[int, list[Span]] = {}
+        rest: list[Span] = []
+        for span in spans:
+            if span[2] is not None and hasattr(span[2], "parse_group"):
+                groups.setdefault(id(span[2]), []).append(span)
+            else:
+                rest.append(span)
+        grouped: list[tuple[np.ndarray[Any, Any], pa.RecordBatch]] = []
+        for group in groups.values():
+            parser = group[0][2]
+            count = sum(end - start for start, end, _ in group)
+            indices = np.concatenate([np.arange(start, end) for start, end, _ in group])
+            found = None
+            if count >= MIN_GROUP:
+                found = getattr(parser, "parse_group")(take(records, group, indices))  # noqa: B009
+            if found is None:
+                rest.extend(group)
                 continue
-            parse_group = getattr(chosen[indices[0]], "parse_group")  # noqa: B009
-            found = parse_group([records[index] for index in indices])
-            if found is not None:
-                read, part = found
-                positions = [indices[index] for index in read]
-                grouped.append((positions, part))
-                taken.update(positions)
-        return grouped, [index for index in range(len(records)) if index not in taken]
+            read, part = found
+            if isinstance(read, range) and len(read) == count and read.step == 1:
+                read_indices = indices
+            else:
+                read_indices = indices[np.asarray(read, dtype=np.int64)]
+            grouped.append((read_indices, part))
+            if len(read_indices) < count:  # the group's records it left for `parse`
+                left = np.setdiff1d(indices, read_indices).tolist()
+                rest.extend((index, index + 1, parser) for index in left)
+        rest.sort(key=lambda span: span[0])
+        return grouped, rest
 
     def read_one_by_one(
-        self, records: Sequence[RawRecord], chosen: Sequence[Parser | None], positions: list[int]
+        self, records: Sequence[RawRecord], chosen: dict[int, Parser | None]
     ) -> tuple[pa.RecordBatch, list[ParseFailure], list[int]]:
-        """Parse the records at these positions one at a time: batch, failures, rows' positions."""
+        """Parse the records at these indices one at a time: batch, failures, rows' indices."""
         rows: list[dict[str, Any]] = []
         kept: list[int] = []
+        read: list[RawRecord] = []
         parser_names: list[str] = []
         failures: list[ParseFailure] = []
-        for index in positions:
-            record, parser = records[index], chosen[index]
+        for index, parser in chosen.items():
+            record = records[index]
             if parser is None:
                 reason = unparsed_reason(record)
                 failures.append(ParseFailure(record, record.format or "auto", reason))
@@ -130,18 +189,28 @@ class Normaliser:
                 continue
             rows.append(row)
             kept.append(index)
+            read.append(record)
             parser_names.append(parser.name)
         timestamps, bad = timestamp_array([row.get("@timestamp") for row in rows])
         if bad:  # a parser passed on a time string Arrow and fromisoformat both refuse
             for index in bad:
                 reason = f"unreadable time {rows[index]['@timestamp']!r}"
-                failures.append(ParseFailure(records[kept[index]], parser_names[index], reason))
+                failures.append(ParseFailure(read[index], parser_names[index], reason))
             good = sorted(set(range(len(rows))) - set(bad))
             rows = [rows[index] for index in good]
             kept = [kept[index] for index in good]
+            read = [read[index] for index in good]
             timestamps = timestamps.take(good)
-        batch = build_batch(rows, [records[index] for index in kept], timestamps=timestamps)
-        return batch, failures, kept
+        return build_batch(rows, read, timestamps=timestamps), failures, kept
+
+
+def take(records: Sequence[RawRecord], spans: Sequence[Span], indices: Any) -> RawBatch:
+    """The records of these spans (whose indices are given too) as one batch."""
+    if not isinstance(records, RawBatch):
+        return RawBatch.of([records[index] for index in indices.tolist()])
+    if len(spans) == 1:
+        return records.take(range(spans[0][0], spans[0][1]))
+    return records.take(indices.tolist())
 
 
 def may_start_with(parser: Parser, byte: int) -> bool:
