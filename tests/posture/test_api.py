@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from custodes.api.access import door
 from custodes.oversight import is_pseudonym, list_entries
 from custodes.store.control import Control
 from custodes.store.users import Role
+from tests.api.seed import PASSWORD, Seeded
 
 ROSTER = b"employee_id,account,separation_date\nE1,gone,2026-10-01\n"
 ACCOUNTS = b'{"accounts": [{"sam_account_name": "gone", "employee_id": "E1"}]}'
@@ -174,3 +176,34 @@ def test_names_in_subjects_and_details_are_masked_like_the_account(tmp_path: Pat
     assert revealed == frozenset()
     (clear,), revealed = mask_findings(pseudonyms, [change], frozenset({wayne}))
     assert clear["subject"] == change["subject"] and revealed == {wayne}
+
+
+@pytest.mark.anyio
+async def test_every_posture_route_masks_and_records(
+    app: FastAPI, client: httpx.AsyncClient, tokens: dict[Role, str], seeded: Seeded
+) -> None:
+    await departed_account(client, tokens)
+    state = app.state.custodes
+    alias = door(state).state()[1].pseudonym("gone")
+    signed_in = await client.post(
+        "/login", data={"name": seeded.users[Role.ANALYST], "password": PASSWORD}
+    )
+    assert signed_in.status_code == 303
+    routes = [context.original_route for context in iter_route_contexts(app.routes)]
+    paths = sorted(
+        {
+            route.path
+            for route in routes
+            if isinstance(route, APIRoute)
+            and "posture" in route.path
+            and "GET" in (route.methods or ())
+        }
+    )
+    assert paths == ["/api/posture", "/api/posture/findings", "/api/posture/report", "/posture"]
+    for path in paths:  # the API by token, the page by the signed-in session
+        headers = {} if path == "/posture" else bearer(tokens[Role.ANALYST])
+        before = len(list_entries(state.control, limit=100_000))
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, path
+        assert alias in response.text and "gone" not in response.text, path
+        assert [e.action for e in newest(state.control, before)] == ["posture"], path
