@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from custodes.store.alerts import save_alerts
 from custodes.store.control import Control
 
 AUTHOR = "custodes posture"
+#: One run at a time in a process (the service's schedule and `POST /api/posture/run`): two at
+#: once would both open the same new findings.
+RUN_LOCK = threading.Lock()
 
 
 def finding_alert(finding: Finding) -> Alert:
@@ -59,13 +63,14 @@ def run_posture(
     data_dir: Path, control: Control, settings: PostureSettings, *, now: datetime
 ) -> RunSummary:
     """Evaluate every check at `now`, store the run, and alert on activity findings."""
-    findings = evaluate(data_dir, settings, now)
-    summary = save_findings(control, findings, now=now)
-    alerts = [
-        finding_alert(finding)
-        for finding in findings
-        if finding.info.is_activity and finding.event_ids and finding.first_at
-    ]
-    if alerts:
-        save_alerts(control, alerts, now=now)
+    with RUN_LOCK:
+        findings = evaluate(data_dir, settings, now)
+        summary = save_findings(control, findings, now=now)
+        alerts = [
+            finding_alert(finding)
+            for finding in findings
+            if finding.info.is_activity and finding.event_ids and finding.first_at
+        ]
+        if alerts:
+            save_alerts(control, alerts, now=now)
     return summary
