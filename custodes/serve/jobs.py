@@ -90,25 +90,25 @@ class Job:
             await self.run_once()
 
     async def run_once(self) -> None:
-        """One run in the worker thread; a failure is logged and counted, never raised."""
-        now = datetime.now(UTC)
-        self.status.last_started_at = now
+        """One run in the worker thread; its outcome is recorded when it ends (`record`)."""
+        self.status.last_started_at = datetime.now(UTC)
         loop = asyncio.get_running_loop()
-        self.running = loop.run_in_executor(self.executor, self.work, now)
-        try:
-            result = await asyncio.shield(self.running)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the outer loop of a long-running task: log, count, go on
-            log.exception("scheduled %s run failed", self.name)
+        self.running = loop.run_in_executor(self.executor, self.work, self.status.last_started_at)
+        self.running.add_done_callback(self.record)
+        await asyncio.wait([self.running])  # never raises (nor cancels the run): `record` looks
+
+    def record(self, done: asyncio.Future[Mapping[str, Any]]) -> None:
+        """Count a finished run; a failure is logged and counted, never raised."""
+        self.status.last_finished_at = datetime.now(UTC)
+        error = None if done.cancelled() else done.exception()
+        if done.cancelled() or error is not None:
+            log.error("scheduled %s run failed", self.name, exc_info=error)
             self.status.failures += 1
-            self.status.last_error = f"{type(error).__name__}: {error}"
-        else:
-            self.status.runs += 1
-            self.status.last_result = dict(result)
-            log.info("scheduled %s run: %s", self.name, dict(result))
-        finally:
-            self.status.last_finished_at = datetime.now(UTC)
+            self.status.last_error = f"{type(error).__name__}: {error}" if error else "cancelled"
+            return
+        self.status.runs += 1
+        self.status.last_result = dict(done.result())
+        log.info("scheduled %s run: %s", self.name, self.status.last_result)
 
     async def stop(self, *, wait_secs: float = 30.0) -> None:
         """Cancel the timetable; give a run in progress `wait_secs` to finish."""
@@ -117,12 +117,9 @@ class Job:
             await asyncio.gather(self.task, return_exceptions=True)
         running = self.running
         if running is not None and not running.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(running), wait_secs)
-            except TimeoutError:
+            _done, pending = await asyncio.wait([running], timeout=wait_secs)
+            if pending:
                 log.warning("scheduled %s run still going at stop; it ends on its own", self.name)
-            except Exception:  # already logged and counted by run_once, or cut short by the stop
-                log.debug("scheduled %s run ended with an error at stop", self.name)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 

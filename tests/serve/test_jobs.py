@@ -108,3 +108,30 @@ def test_ueba_scores_only_complete_days_not_scored_yet(tmp_path: Path) -> None:
     run(tmp_path / "data", raise_alerts=False)
     assert days_to_score(tmp_path / "data", today) == (today.replace(day=14), today.replace(day=19))
     assert days_to_score(tmp_path / "data", today.replace(day=14)) is None
+
+
+def test_stop_lets_a_run_in_progress_finish_and_counts_it() -> None:
+    import asyncio
+    import threading
+
+    from custodes.serve.jobs import Job, every
+
+    started = threading.Event()
+
+    def slow(now: datetime) -> dict[str, object]:
+        started.set()
+        time.sleep(0.3)
+        return {"at": now.isoformat()}
+
+    async def main() -> Job:
+        job = Job("slow", slow, every(0.01))
+        job.start()
+        await asyncio.to_thread(started.wait, 10)
+        await job.stop(wait_secs=10)
+        return job
+
+    job = asyncio.run(main())
+    assert job.task is not None and job.task.cancelled()
+    assert job.status.runs == 1 and job.status.failures == 0
+    started_at = job.status.last_started_at
+    assert started_at is not None and job.status.last_result["at"] == started_at.isoformat()
