@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from custodes.serve.config import ScheduleConfig
+
+if TYPE_CHECKING:
+    from custodes.posture.settings import PostureSettings
 
 log = logging.getLogger("custodes.jobs")
 
@@ -123,12 +127,20 @@ class Job:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
+def posture_settings(posture: Mapping[str, Any]) -> PostureSettings:
+    """The `posture:` section of custodes.yaml; without one, that of the file CUSTODES_CONFIG
+    names (as `custodes posture run` and `POST /api/posture/run` read); else the defaults."""
+    from custodes.posture.settings import load_posture_settings, parse_posture_settings
+
+    named = os.environ.get("CUSTODES_CONFIG")
+    if not posture and named:
+        return load_posture_settings(Path(named))
+    return parse_posture_settings(dict(posture) or None)
+
+
 def posture_work(data_dir: Path, posture: Mapping[str, Any]) -> Work:
     """Re-import the posture sources named in the settings, then run every check."""
-
-    from custodes.posture.settings import parse_posture_settings
-
-    settings = parse_posture_settings(dict(posture) or None)  # a mistake stops the start
+    settings = posture_settings(posture)  # a mistake stops the start
 
     def work(now: datetime) -> Mapping[str, Any]:
         from custodes.posture.run import refresh_sources, run_posture

@@ -135,3 +135,17 @@ def test_stop_lets_a_run_in_progress_finish_and_counts_it() -> None:
     assert job.status.runs == 1 and job.status.failures == 0
     started_at = job.status.last_started_at
     assert started_at is not None and job.status.last_result["at"] == started_at.isoformat()
+
+
+def test_posture_settings_from_the_yaml_else_from_custodes_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custodes.serve.jobs import posture_settings
+
+    named = tmp_path / "posture.yaml"  # the demo names its posture settings this way
+    named.write_text("posture: {dormant_after_days: 5}\n")
+    monkeypatch.setenv("CUSTODES_CONFIG", str(named))
+    assert posture_settings({}).dormant_after_days == 5
+    assert posture_settings({"dormant_after_days": 7}).dormant_after_days == 7
+    monkeypatch.delenv("CUSTODES_CONFIG")
+    assert posture_settings({}).dormant_after_days == 90
