@@ -200,16 +200,19 @@ class MaskRun:
         text names anyone."""
         if not arrays:
             return None
-        joined = pa.concat_arrays([array.cast(pa.string()) for array in arrays])
+        joined = pa.chunked_array([array.cast(pa.string()) for array in arrays], pa.string())
         if len(joined) == 0 or joined.null_count == len(joined):
             return None
-        encoded = pc.dictionary_encode(joined)
-        replaced = self.replace_distinct(encoded.dictionary)
+        encoded = pc.dictionary_encode(joined)  # one dictionary for every chunk
+        replaced = self.replace_distinct(encoded.chunk(0).dictionary)
         if replaced is None:
             return None
+        if [len(chunk) for chunk in encoded.chunks] == [len(array) for array in arrays]:
+            return [Parts(replaced, chunk.indices) for chunk in encoded.chunks]
+        indices = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])  # empty ones left
         found, start = [], 0
         for array in arrays:
-            found.append(Parts(replaced, encoded.indices.slice(start, len(array))))
+            found.append(Parts(replaced, indices.slice(start, len(array))))
             start += len(array)
         return found
 
