@@ -99,3 +99,49 @@ def brute_force(
     rows = [logon(4625, ip, T0 + gap * i, n=i) for i in range(failures)]
     rows.append(logon(4624, ip, T0 + gap * failures + timedelta(seconds=1), n=failures))
     return rows
+
+
+FAILED_NETWORK_ID = "5e1f0c1a-2b3c-4d5e-8f90-0a1b2c3d4e5f"
+SPRAY_ID = "6f2a1d2b-3c4d-4e5f-9a01-1b2c3d4e5f60"
+LOGON_NO_LEVEL_ID = "7a3b2e3c-4d5e-4f60-8b12-2c3d4e5f6071"
+
+#: As the demo's password spray: an informational base rule, a high value_count correlation
+#: (with `generate: true`, so nothing but its level keeps the base rule from alerting).
+SPRAY_RULES = f"""
+title: Failed network logon
+id: {FAILED_NETWORK_ID}
+name: failed_network_logon
+status: test
+author: Custodes tests
+logsource: {{product: windows, service: security}}
+detection: {{selection: {{EventID: 4625}}, condition: selection}}
+level: informational
+---
+title: Password spraying from one source
+id: {SPRAY_ID}
+status: test
+correlation:
+  type: value_count
+  rules: [failed_network_logon]
+  group-by: [IpAddress]
+  timespan: 15m
+  condition: {{gte: 10, field: TargetUserName}}
+  generate: true
+level: high
+---
+title: Logon without a level
+id: {LOGON_NO_LEVEL_ID}
+status: test
+author: Custodes tests
+logsource: {{product: windows, service: security}}
+detection: {{selection: {{EventID: 4624}}, condition: selection}}
+"""
+
+
+def spray(ip: str = "10.0.0.9", accounts: int = 12) -> pa.RecordBatch:
+    """Failed logons for `accounts` users from one address a minute apart, then one success."""
+    rows = [
+        logon(4625, ip, T0 + timedelta(minutes=i), user=f"user{i}", n=i) for i in range(accounts)
+    ]
+    rows.append(logon(4624, ip, T0 + timedelta(minutes=accounts), user="user0", n=accounts))
+    return events_batch(rows)

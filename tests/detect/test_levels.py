@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -21,43 +20,14 @@ from custodes.serve.config import parse_config
 from custodes.store import write_events
 from custodes.store.alerts import list_alerts
 from custodes.store.control import Control, open_control
-from tests.detect.correlation_helpers import T0, events_batch, logon
+from tests.detect.correlation_helpers import (
+    FAILED_NETWORK_ID,
+    LOGON_NO_LEVEL_ID,
+    SPRAY_ID,
+    SPRAY_RULES,
+    spray,
+)
 
-FAILED_ID = "5e1f0c1a-2b3c-4d5e-8f90-0a1b2c3d4e5f"
-SPRAY_ID = "6f2a1d2b-3c4d-4e5f-9a01-1b2c3d4e5f60"
-LOGOFF_ID = "7a3b2e3c-4d5e-4f60-8b12-2c3d4e5f6071"
-
-#: As the demo's password spray: an informational base rule, a high value_count correlation
-#: (with `generate: true`, so nothing but its level keeps the base rule from alerting).
-SPRAY_RULES = f"""
-title: Failed network logon
-id: {FAILED_ID}
-name: failed_network_logon
-status: test
-author: Custodes tests
-logsource: {{product: windows, service: security}}
-detection: {{selection: {{EventID: 4625}}, condition: selection}}
-level: informational
----
-title: Password spraying from one source
-id: {SPRAY_ID}
-status: test
-correlation:
-  type: value_count
-  rules: [failed_network_logon]
-  group-by: [IpAddress]
-  timespan: 15m
-  condition: {{gte: 10, field: TargetUserName}}
-  generate: true
-level: high
----
-title: Logon without a level
-id: {LOGOFF_ID}
-status: test
-author: Custodes tests
-logsource: {{product: windows, service: security}}
-detection: {{selection: {{EventID: 4624}}, condition: selection}}
-"""
 runner = CliRunner()
 
 
@@ -79,15 +49,6 @@ def rules(tmp_path: Path) -> Path:
 def control(data_dir: Path) -> Iterator[Control]:
     with open_control(data_dir) as opened:
         yield opened
-
-
-def spray(ip: str = "10.0.0.9", accounts: int = 12) -> pa.RecordBatch:
-    """Failed logons for `accounts` users from one address a minute apart, then one success."""
-    rows = [
-        logon(4625, ip, T0 + timedelta(minutes=i), user=f"user{i}", n=i) for i in range(accounts)
-    ]
-    rows.append(logon(4624, ip, T0 + timedelta(minutes=accounts), user="user0", n=accounts))
-    return events_batch(rows)
 
 
 def test_levels_are_ordered_and_a_missing_level_counts_as_medium() -> None:
@@ -115,18 +76,18 @@ def test_informational_base_rule_raises_nothing_but_its_correlation_fires(
 ) -> None:
     detection = open_detection(control, [rules])
     result = detection.process(spray())
-    assert sorted(a.rule_id for a in result.alerts) == sorted([SPRAY_ID, LOGOFF_ID])
+    assert sorted(a.rule_id for a in result.alerts) == sorted([SPRAY_ID, LOGON_NO_LEVEL_ID])
     spray_alert = next(a for a in result.alerts if a.rule_id == SPRAY_ID)
     assert (spray_alert.level, spray_alert.count) == ("high", 10)  # fired at the tenth account
     assert detection.totals.hits == 2  # both plain rules matched; one of them alerts
-    assert {a.rule_id for a in list_alerts(control)} == {SPRAY_ID, LOGOFF_ID}
+    assert {a.rule_id for a in list_alerts(control)} == {SPRAY_ID, LOGON_NO_LEVEL_ID}
 
 
 def test_a_lower_minimum_lets_the_informational_rule_alert(control: Control, rules: Path) -> None:
     detection = open_detection(control, [rules], alert_min_level="informational")
     raised = detection.process(spray()).alerts
-    assert {a.rule_id for a in raised} == {FAILED_ID, SPRAY_ID, LOGOFF_ID}
-    failed = [a for a in raised if a.rule_id == FAILED_ID]
+    assert {a.rule_id for a in raised} == {FAILED_NETWORK_ID, SPRAY_ID, LOGON_NO_LEVEL_ID}
+    failed = [a for a in raised if a.rule_id == FAILED_NETWORK_ID]
     assert (len(failed), sum(a.count for a in failed)) == (12, 12)  # one per targeted account
 
 
@@ -146,12 +107,12 @@ def test_hunts_apply_the_minimum_and_show_everything_when_asked(
     batch = spray()
     write_events(data_dir, pa.Table.from_batches([batch]), node="test", seq=0)
     matcher = load_matcher([rules])
-    assert {a.rule_id for a in hunt(data_dir, matcher)} == {LOGOFF_ID}
+    assert {a.rule_id for a in hunt(data_dir, matcher)} == {LOGON_NO_LEVEL_ID}
     everything = list(hunt(data_dir, matcher, min_level="informational"))
-    assert {a.rule_id for a in everything} == {FAILED_ID, LOGOFF_ID}
+    assert {a.rule_id for a in everything} == {FAILED_NETWORK_ID, LOGON_NO_LEVEL_ID}
 
     stored, totals = hunt_and_store(data_dir, [rules], matcher=matcher)
-    assert {a.rule_id for a in stored} == {SPRAY_ID, LOGOFF_ID}
+    assert {a.rule_id for a in stored} == {SPRAY_ID, LOGON_NO_LEVEL_ID}
     assert totals.created == 2
 
 
@@ -166,8 +127,8 @@ def test_hunt_command_min_level_option(data_dir: Path, rules: Path) -> None:
     result = runner.invoke(app, [*base, "--min-level", "informational", "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     lines = [orjson.loads(line) for line in result.output.splitlines()]
-    assert {line["rule_id"] for line in lines} == {FAILED_ID, LOGOFF_ID}
-    assert sum(line["count"] for line in lines if line["rule_id"] == FAILED_ID) == 12
+    assert {line["rule_id"] for line in lines} == {FAILED_NETWORK_ID, LOGON_NO_LEVEL_ID}
+    assert sum(line["count"] for line in lines if line["rule_id"] == FAILED_NETWORK_ID) == 12
 
     result = runner.invoke(app, [*base, "--min-level", "loud"])
     assert result.exit_code == 2

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from custodes.cli.main import app
-from custodes.detect import Matcher
+from custodes.detect import Matcher, load_matcher
+from custodes.detect.engine import hunt_and_store, load_correlation_rules
 from custodes.detect.hunt import hunt
 from custodes.errors import QueryError
 from custodes.events import EVENT_SCHEMA
@@ -19,6 +20,14 @@ from custodes.scale import as_event_batch, merge_alerts, spark_hunt, spark_hunt_
 from custodes.scale.lake import column_alias
 from custodes.store import open_control
 from custodes.store.alerts import list_alerts
+from custodes.store.lake import write_events
+from tests.detect.correlation_helpers import (
+    FAILED_NETWORK_ID,
+    LOGON_NO_LEVEL_ID,
+    SPRAY_ID,
+    SPRAY_RULES,
+    spray,
+)
 
 
 def test_spark_hunt_equals_embedded_hunt(
@@ -46,6 +55,32 @@ def test_spark_hunt_applies_the_minimum_alert_level_as_the_embedded_hunt(
     assert sorted(default, key=key) == [
         a for a in sorted(everything, key=key) if a.rule_id not in quiet
     ]
+
+
+def test_spark_store_keeps_informational_rules_quiet_and_their_correlation_fires(
+    spark: Any, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules" / "spray.yml"
+    rules.parent.mkdir()
+    rules.write_text(SPRAY_RULES, encoding="utf-8")
+    data_dir, copy = tmp_path / "data", tmp_path / "copy"
+    write_events(data_dir, pa.Table.from_batches([spray()]), node="a", seq=1)
+    shutil.copytree(data_dir / "lake", copy / "lake")
+    matcher = load_matcher([rules])
+    correlations = load_correlation_rules([rules], matcher)[0]
+
+    embedded, _ = hunt_and_store(data_dir, [rules], matcher=matcher)
+    on_spark, _ = spark_hunt_and_store(spark, copy, matcher, correlations=correlations)
+    assert {a.rule_id for a in on_spark} == {a.rule_id for a in embedded}
+    assert {a.rule_id for a in on_spark} == {SPRAY_ID, LOGON_NO_LEVEL_ID}
+    everything, _ = spark_hunt_and_store(
+        spark, copy, matcher, correlations=correlations, min_level="informational"
+    )
+    assert {a.rule_id for a in everything} == {FAILED_NETWORK_ID, SPRAY_ID, LOGON_NO_LEVEL_ID}
+    only_critical, _ = spark_hunt_and_store(
+        spark, copy, matcher, correlations=correlations, min_level="critical"
+    )
+    assert only_critical == []  # the high correlation is below critical too
 
 
 def test_spark_hunt_time_range(spark: Any, attack_lake: Path, windows_matcher: Matcher) -> None:
