@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from custodes.api.access import DEFAULT_PURPOSE, door
+from custodes.api.access import chosen_purpose, door
 from custodes.api.deps import AppState
 from custodes.oversight import Pseudonymiser, active_subjects
 from custodes.store.users import Role, User
@@ -45,11 +45,13 @@ def read_findings(
     """Finding dicts as `actor` may see them (masked unless named or granted); recorded."""
     gate = door(state)
     recorded = {"kind": "posture", **(query or {})}
-    if actor.role is Role.ADMIN:
+    if actor.role is Role.ADMIN:  # no monitoring purpose in the policy: their own, recorded
         chosen = purpose or ADMIN_PURPOSE
     else:
-        default = OVERSIGHT_PURPOSE if actor.role is Role.OVERSIGHT else DEFAULT_PURPOSE
-        chosen = purpose or (default if not case_id else "investigation")
+        if actor.role is Role.OVERSIGHT:
+            chosen = purpose or OVERSIGHT_PURPOSE
+        else:
+            chosen = chosen_purpose(purpose, case_id)  # monitoring, or investigation in a case
         gate.authorise(actor, chosen, case_id)
     _policy, pseudonyms = gate.state()
     if actor.role in NAMED_ROLES:
