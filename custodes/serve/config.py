@@ -134,9 +134,12 @@ class ScheduleConfig(Section):
     @field_validator("ueba_at", mode="before")
     @classmethod
     def check_time(cls, value: object) -> object:
-        if value is not None and not isinstance(value, str | time):
+        if value is None or isinstance(value, time):
+            return value
+        hours, _, minutes = str(value).partition(":") if isinstance(value, str) else ("", "", "")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
             raise ValueError("expected a quoted UTC time such as '01:30' (YAML reads 1:30 as 90)")
-        return value
+        return time(int(hours), int(minutes))
 
 
 class ServiceConfig(Section):

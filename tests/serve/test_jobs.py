@@ -78,8 +78,10 @@ def test_a_failing_run_is_counted_and_the_service_goes_on(data_dir: Path) -> Non
 def test_schedule_keys_are_checked() -> None:
     schedule = parse_config({"schedule": {"ueba_at": "02:15"}}).schedule
     assert schedule.ueba_at == clock(2, 15) and schedule.posture_every_secs == 3600
+    assert parse_config({"schedule": {"ueba_at": "1:30"}}).schedule.ueba_at == clock(1, 30)
     for document, key in (
         ({"schedule": {"ueba_at": 150}}, "schedule.ueba_at"),  # YAML's reading of 2:30
+        ({"schedule": {"ueba_at": "25:00"}}, "schedule.ueba_at"),
         ({"schedule": {"posture_every_secs": -1}}, "schedule.posture_every_secs"),
         ({"schedule": {"ueba_every": 60}}, "schedule.ueba_every"),
     ):
