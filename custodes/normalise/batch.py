@@ -142,13 +142,14 @@ def with_fallback_times(timestamps: pa.Array, records: Sequence[RawRecord]) -> p
 
 def original_column(given: pa.Array | None, datas: Sequence[bytes]) -> pa.Array:
     """`event.original`: what the parser gave, else the record's bytes as text."""
-    offsets = list(accumulate(map(len, datas), initial=0))
+    offsets = np.zeros(len(datas) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, datas), dtype=np.int64, count=len(datas)), out=offsets[1:])
     try:
         if offsets[-1] >= MAX_STRING_BYTES:
             raise pa.ArrowInvalid("too large for one string array")
         decoded = pa.StringArray.from_buffers(
             len(datas),
-            pa.array(offsets, type=pa.int32()).buffers()[1],
+            pa.py_buffer(offsets.astype(np.int32)),
             pa.py_buffer(b"".join(datas)),
         )
         decoded.validate(full=True)  # raises on bytes that are not UTF-8

@@ -186,10 +186,25 @@ def fields_map(texts: dict[str, pa.Array], count: int) -> pa.MapArray:
     # Values are stacked column after column (index k * count + row); the map wants row order.
     column_major = (np.arange(len(names))[None, :] * count + np.arange(count)[:, None]).ravel()
     keep = column_major[valid.T.ravel()]
-    keys = pa.array(names, pa.string()).take(pa.array(keep // count))
+    if len(keep) == valid.size:  # every record has every key: the names repeat row after row
+        keys = repeated(names, count)
+    else:
+        keys = pa.array(names, pa.string()).take(pa.array(keep // count))
     values = pa.concat_arrays([texts[name] for name in names]).take(pa.array(keep))
     offsets = np.concatenate([[0], np.cumsum(valid.sum(axis=0))]).astype(np.int32)
     return pa.MapArray.from_arrays(pa.array(offsets), keys, values)
+
+
+def repeated(names: list[str], count: int) -> pa.Array:
+    """The names, in order, `count` times over, as one string array built from its buffers."""
+    encoded = [name.encode() for name in names]
+    lengths = np.tile(np.array([len(name) for name in encoded], dtype=np.int64), count)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] >= 2**31:
+        return pa.array(names, pa.string()).take(pa.array(np.tile(np.arange(len(names)), count)))
+    data = pa.py_buffer(b"".join(encoded) * count)
+    return pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets.astype(np.int32)), data)
 
 
 def times(columns: dict[str, pa.Array], count: int) -> pa.Array:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from custodes.events import RawRecord
 from custodes.normalise import JsonParser, Normaliser, builtin_parsers
+from custodes.normalise.json_columns import repeated
 
 
 class OneByOneJsonParser(JsonParser):
@@ -167,3 +168,17 @@ def test_windows_events_among_plain_lines_are_read_one_by_one() -> None:
         "windows.security",
         "json",
     )
+
+
+def test_repeated_names_are_the_names_row_after_row() -> None:
+    assert repeated(["a", "bc", "é"], 3).to_pylist() == ["a", "bc", "é"] * 3
+    assert repeated(["a"], 0).to_pylist() == []
+
+
+def test_lines_with_every_key_keep_their_fields_in_order() -> None:
+    documents = [{"z": index, "a": {"b": "x"}, "m": index % 2 == 0} for index in range(70)]
+    records = [RawRecord(orjson.dumps(document)) for document in documents]
+    assert JsonParser().parse_group(records) is not None
+    (batch, _), (expected, _) = normalise_both(documents)
+    assert batch.to_pylist() == expected.to_pylist()
+    assert list(batch.to_pylist()[3]["fields"]) == [("a.b", "x"), ("m", "false"), ("z", "3")]
