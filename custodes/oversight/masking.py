@@ -61,36 +61,54 @@ def mask_table(
             empty = pa.nulls(table.num_rows, table.schema.field(name).type)
             table = table.set_column(position, table.schema.field(name), empty)
     run = MaskRun(owner, revealed)
-    identifiers = set(owner.identifiers.columns) & set(table.column_names)
-    for name in identifiers:  # names seen in identifier columns are looked for in text too
-        run.learn(table.column(name))
+    identifiers = [name for name in owner.identifiers.columns if name in table.column_names]
     texts = [name for name in owner.identifiers.free_text if name in table.column_names]
     if withhold:
         texts = [name for name in texts if name not in owner.identifiers.withheld]
-    arrays = [table.column(name).combine_chunks() for name in texts]
-    fields = table.column("fields").combine_chunks() if "fields" in table.column_names else None
-    kind = None
+    fields = one_array(table.column("fields")) if "fields" in table.column_names else None
+    if fields is not None and fields.offset and fields.null_count:
+        fields = pa.concat_arrays([fields])  # a sliced map with nulls is rebuilt unsliced
+    id_arrays = [one_array(table.column(name)) for name in identifiers]
+    arrays = [one_array(table.column(name)) for name in texts]
     if fields is not None:
         keys, items, offsets = map_parts(fields)
         kind = field_kinds(keys, owner, texts)
-        arrays.append(items.filter(pa.array(kind == TEXT)))
+        id_arrays.append(only(items, kind == IDENTIFIER))
+        arrays.append(only(items, kind == TEXT))
+    # names seen in identifier columns (not source fields) are looked for in text too
+    masked_ids = run.mask_identifiers(id_arrays, learn_from=len(identifiers))
     masked_texts = run.mask_texts(arrays)
     columns = []
     for name in table.column_names:
         column: pa.Array | pa.ChunkedArray = table.column(name)
-        if name in identifiers:
-            column = run.map_identifiers(column)
+        if name in identifiers and masked_ids is not None:
+            column = masked_ids[identifiers.index(name)].taken()
         elif name in texts and masked_texts is not None:
             column = masked_texts[texts.index(name)].taken()
         elif name == "fields" and fields is not None:
-            assert kind is not None
             text_parts = None if masked_texts is None else masked_texts[-1]
-            values = rebuild_items(items, kind, text_parts, run)
+            id_parts = None if masked_ids is None else masked_ids[-1]
+            values = rebuild_items(items, [text_parts, id_parts])
             mask = fields.is_null() if fields.null_count else None
             column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
         columns.append(column)
     masked = pa.Table.from_arrays(columns, schema=table.schema)
     return MaskResult(masked, frozenset(run.revealed_seen), run.masked_seen())
+
+
+def one_array(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array (its only chunk as it is: `combine_chunks` would copy it)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def only(array: pa.Array, keep: np.ndarray) -> pa.Array:
+    """The array with the values not kept made null (a new validity bitmap; values not copied)."""
+    if array.null_count:
+        keep = keep & array.is_valid().to_numpy(zero_copy_only=False)
+    if array.offset:
+        keep = np.concatenate((np.zeros(array.offset, dtype=bool), keep))
+    buffers = [pa.py_buffer(np.packbits(keep, bitorder="little")), *array.buffers()[1:]]
+    return pa.Array.from_buffers(array.type, len(array), buffers, offset=array.offset)
 
 
 def field_kinds(keys: pa.Array, owner: Pseudonymiser, texts: list[str]) -> np.ndarray:
@@ -105,22 +123,38 @@ def field_kinds(keys: pa.Array, owner: Pseudonymiser, texts: list[str]) -> np.nd
     return kind
 
 
-def rebuild_items(items: pa.Array, kind: np.ndarray, texts: Parts | None, run: MaskRun) -> pa.Array:
+def rebuild_items(items: pa.Array, masked: list[Parts | None]) -> pa.Array:
     """Map items with the masked texts and identifiers put in place, in one `take`."""
     index = np.arange(len(items), dtype=np.int64)
     sources = [items.cast(pa.string())]
-    is_identifier = kind == IDENTIFIER
-    identifiers = run.identifier_parts(items.filter(pa.array(is_identifier)))
-    for parts, at in ((texts, kind == TEXT), (identifiers, is_identifier)):
+    for parts in masked:  # each with an index (or null) per item
         if parts is None:
             continue
         found = pc.fill_null(parts.indices, -1).to_numpy()
-        valid = found >= 0  # null values stay null, in their own place
-        index[np.flatnonzero(at)[valid]] = sum(map(len, sources)) + found[valid]
+        valid = found >= 0  # other items, and null values, stay in their own place
+        index[valid] = sum(map(len, sources)) + found[valid]
         sources.append(parts.distinct.cast(pa.string()))
     if len(sources) == 1:
         return items
     return pa.concat_arrays(sources).take(pa.array(index))
+
+
+def encode_together(arrays: list[pa.Array]) -> tuple[pa.Array, list[pa.Array]] | None:
+    """The distinct values of several string arrays (one dictionary), and each array's indices
+    into them; None when there is no value (all null or empty)."""
+    joined = pa.chunked_array([array.cast(pa.string()) for array in arrays], pa.string())
+    if len(joined) == 0 or joined.null_count == len(joined):
+        return None
+    encoded = pc.dictionary_encode(joined)  # one dictionary for every chunk
+    distinct = encoded.chunk(0).dictionary
+    if [len(chunk) for chunk in encoded.chunks] == [len(array) for array in arrays]:
+        return distinct, [chunk.indices for chunk in encoded.chunks]
+    every = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])  # empty ones left out
+    found, start = [], 0
+    for array in arrays:
+        found.append(every.slice(start, len(array)))
+        start += len(array)
+    return distinct, found
 
 
 def map_parts(maps: pa.MapArray) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -144,11 +178,11 @@ class MaskRun:
         self.shown_aliases: list[pa.Array] = []  # every pseudonym put in place (nulls too)
         self.extra: set[str] = set()
 
-    def learn(self, column: pa.ChunkedArray) -> None:
-        """Add the person values of an identifier column to the names looked for in text."""
+    def learn(self, values: pa.Array) -> None:
+        """Add the person values of identifier columns to the names looked for in text."""
         known = self.owner.roster.identities
         learnt = self.owner.learnt
-        for value in pc.unique(column).to_pylist():
+        for value in values.to_pylist():
             if not isinstance(value, str):
                 continue
             if value not in learnt:
@@ -160,21 +194,21 @@ class MaskRun:
             if name is not None:
                 self.extra.add(name)
 
-    def map_identifiers(self, column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    def mask_identifiers(self, arrays: list[pa.Array], *, learn_from: int) -> list[Parts] | None:
         """Identifier values -> pseudonyms (unless revealed or not a person), each distinct value
-        looked up once, in Arrow."""
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        parts = self.identifier_parts(array)
-        return array if parts is None else parts.taken()
-
-    def identifier_parts(self, array: pa.Array) -> Parts | None:
-        """The distinct identifier values shown (pseudonym or value), and where each value is;
-        None when all are null."""
-        if len(array) == 0 or array.null_count == len(array):
+        of all arrays looked up once, in Arrow; the values of the first `learn_from` arrays are
+        learnt as names. None when every value is null."""
+        encoded = encode_together(arrays)
+        if encoded is None:
             return None
-        encoded = pc.dictionary_encode(array)
-        distinct = encoded.dictionary.cast(pa.string())
-        return Parts(pc.coalesce(self.aliases(distinct), distinct), encoded.indices)
+        distinct, indices = encoded
+        distinct = distinct.cast(pa.string())
+        is_used = np.zeros(len(distinct), dtype=bool)
+        for found in indices[:learn_from]:
+            is_used[pc.drop_null(found).to_numpy()] = True
+        self.learn(distinct.filter(pa.array(is_used)))
+        shown = pc.coalesce(self.aliases(distinct), distinct)
+        return [Parts(shown, found) for found in indices]
 
     def aliases(self, distinct: pa.Array) -> pa.Array:
         """Distinct values -> pseudonyms, null where the value stays (revealed, not a person)."""
@@ -200,21 +234,14 @@ class MaskRun:
         text names anyone."""
         if not arrays:
             return None
-        joined = pa.chunked_array([array.cast(pa.string()) for array in arrays], pa.string())
-        if len(joined) == 0 or joined.null_count == len(joined):
+        encoded = encode_together(arrays)
+        if encoded is None:
             return None
-        encoded = pc.dictionary_encode(joined)  # one dictionary for every chunk
-        replaced = self.replace_distinct(encoded.chunk(0).dictionary)
+        distinct, indices = encoded
+        replaced = self.replace_distinct(distinct)
         if replaced is None:
             return None
-        if [len(chunk) for chunk in encoded.chunks] == [len(array) for array in arrays]:
-            return [Parts(replaced, chunk.indices) for chunk in encoded.chunks]
-        indices = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])  # empty ones left
-        found, start = [], 0
-        for array in arrays:
-            found.append(Parts(replaced, indices.slice(start, len(array))))
-            start += len(array)
-        return found
+        return [Parts(replaced, found) for found in indices]
 
     def replace_distinct(self, distinct: pa.Array) -> pa.Array | None:
         """Distinct texts (no nulls) with known names replaced; None when no text names anyone.

@@ -71,9 +71,7 @@ class Pieces:
         cuts = np.flatnonzero(is_cut)
         buffers = [None, pa.py_buffer(cuts), lowered]
         array = pa.Array.from_buffers(pa.large_string(), len(cuts) - 1, buffers)
-        shape = codes[cuts[:-1]].astype(np.uint16) << 5
-        shape |= np.minimum(np.diff(cuts), LONG).astype(np.uint16)
-        return cls(lowered, offsets, cuts, array, shape)
+        return cls(lowered, offsets, cuts, array, piece_shapes(codes, cuts))
 
 
 def is_word_byte(codes: np.ndarray) -> np.ndarray:
@@ -92,13 +90,26 @@ def is_word_byte(codes: np.ndarray) -> np.ndarray:
     return word
 
 
-LONG = 31  # pieces this long or longer share one shape
+LONG = 31
+MAX_PIECE = 65_535  # pieces this long or longer share one shape
 
 
 def shape_of(piece: str) -> int:
     """A piece's first byte and length (up to LONG) in one number, to rule out most pieces
     before looking them up."""
     return ord(piece[0]) << 5 | min(len(piece), LONG)
+
+
+def piece_shapes(codes: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """`shape_of` each piece, in 16-bit numbers. A length past MAX_PIECE wraps: such a piece may
+    be looked up for nothing, but is never a name's (longer names are searched as odd ones)."""
+    length = np.empty(len(cuts) - 1, dtype=np.uint16)
+    np.subtract(cuts[1:], cuts[:-1], out=length, casting="unsafe")
+    np.minimum(length, LONG, out=length)
+    shape: np.ndarray = codes[cuts[:-1]].astype(np.uint16)
+    shape <<= 5
+    shape |= length
+    return shape
 
 
 class Shapes:
@@ -127,7 +138,8 @@ class NameSet:
             if not word.isascii():
                 continue  # never in an ASCII text
             pieces = PIECE.findall(word)
-            if not WORD_BYTES[ord(word[0])] or not WORD_BYTES[ord(word[-1])]:
+            edges = WORD_BYTES[ord(word[0])] and WORD_BYTES[ord(word[-1])]
+            if not edges or len(word) > MAX_PIECE:  # see `piece_shapes`
                 odd.append((word, index))
                 continue
             heads.setdefault(pieces[0], len(heads))
