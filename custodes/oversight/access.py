@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -156,17 +157,36 @@ class Door:
         _policy, pseudonyms = self.state()
         table = fetch(self.data_dir, request)
         allowed = active_subjects(self.control, actor.name, case_id, now=now)
-        masked = pseudonyms.mask(table, allowed, withhold=case_id is None)
-        entry = self.record(
-            actor,
-            request.kind,
-            purpose,
-            case_id,
-            request.to_dict(),
-            masked.table.num_rows,
-            masked.revealed,
-            now=now,
-        )
+        query, withhold = request.to_dict(), case_id is None
+        if allowed:
+            masked = pseudonyms.mask(table, allowed, withhold=withhold)
+            entry = self.record(
+                actor,
+                request.kind,
+                purpose,
+                case_id,
+                query,
+                table.num_rows,
+                masked.revealed,
+                now=now,
+            )
+            return AccessResult(masked.table, entry, masked.revealed)
+        # Nobody is shown in clear, so the entry is known before masking: it is written while
+        # the table is masked, and both are done before anything is handed out.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="access-ledger") as writer:
+            pending = writer.submit(
+                self.record,
+                actor,
+                request.kind,
+                purpose,
+                case_id,
+                query,
+                table.num_rows,
+                frozenset(),
+                now=now,
+            )
+            masked = pseudonyms.mask(table, allowed, withhold=withhold)
+            entry = pending.result()
         return AccessResult(masked.table, entry, masked.revealed)
 
     def read_alerts(

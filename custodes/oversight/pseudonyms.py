@@ -15,6 +15,7 @@ import hmac
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,7 @@ class Pseudonymiser:
         self._alias_keys: list[str] = []
         self._alias_values: list[str | None] = []
         self._alias_arrays: tuple[pa.Array, pa.Array] | None = None
+        self._alias_lock = threading.Lock()
         self._names: Names | None = None
         self._is_built = False
 
@@ -150,18 +152,23 @@ class Pseudonymiser:
         """Distinct identifier values -> their pseudonyms (null where not a person), each value
         worked out in Python once per pseudonymiser and looked up in Arrow after that."""
         values = values.cast(pa.string())
-        if self._alias_arrays is None or len(self._alias_keys) > MAX_CACHED_ALIASES:
-            if len(self._alias_keys) > MAX_CACHED_ALIASES:
-                self._alias_keys, self._alias_values = [], []
-            self._alias_arrays = self._alias_table()
-        keys, aliases = self._alias_arrays
+        arrays = self._alias_arrays
+        if arrays is None or len(arrays[0]) > MAX_CACHED_ALIASES:
+            with self._alias_lock:
+                if len(self._alias_keys) > MAX_CACHED_ALIASES:
+                    self._alias_keys, self._alias_values = [], []
+                arrays = self._alias_arrays = self._alias_table()
+        keys, aliases = arrays
         index = pc.index_in(values, value_set=keys)
         if index.null_count > values.null_count:
             new = pc.unique(pc.filter(values, pc.and_(pc.is_null(index), pc.is_valid(values))))
-            for value in new.to_pylist():
-                self._alias_keys.append(value)
-                self._alias_values.append(self.pseudonym(value) if self.is_person(value) else None)
-            keys, aliases = self._alias_arrays = self._alias_table()
+            with self._alias_lock:  # keys and values stay in step when threads add at once
+                for value in new.to_pylist():  # (one added twice is harmless: same pseudonym)
+                    self._alias_keys.append(value)
+                    self._alias_values.append(
+                        self.pseudonym(value) if self.is_person(value) else None
+                    )
+                keys, aliases = self._alias_arrays = self._alias_table()
             index = pc.index_in(values, value_set=keys)
         return pc.take(aliases, index)
 
