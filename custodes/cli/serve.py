@@ -45,7 +45,8 @@ def with_notifier(web_app: Any, notifier: Any) -> Any:
 
 def start_notifier(pipeline: Any, config: ServiceConfig, data_dir: Path) -> Any:
     """A notifier for the configured sinks, told of each new alert the streaming detection
-    stores (`custodes.notify.notify_on_saved`)."""
+    stores (`custodes.notify.notify_on_saved`); `run_service` has the scheduled jobs tell it
+    of theirs (`custodes.notify.notify_created`)."""
     from custodes.detect.engine import Detection
     from custodes.notify import build_notifier, notify_on_saved
     from custodes.plugins import load
@@ -55,6 +56,13 @@ def start_notifier(pipeline: Any, config: ServiceConfig, data_dir: Path) -> Any:
         if isinstance(listener, Detection):
             notify_on_saved(notifier, listener)
     return notifier
+
+
+def job_listeners(notifier: Any, data_dir: Path) -> list[Any]:
+    """What the scheduled jobs tell of the alerts they create: the notifier, if there is one."""
+    from custodes.notify import notify_created
+
+    return [notify_created(notifier, data_dir)] if notifier is not None else []
 
 
 async def run_service(
@@ -77,6 +85,7 @@ async def run_service(
             pipeline,
             settings.data_dir,
             app_factory=lambda running: with_notifier(build_app(running, settings), notifier),
+            on_job_alerts=job_listeners(notifier, settings.data_dir),
         )
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):

@@ -5,6 +5,8 @@ The built-in sinks register through the `register_sinks` hook, as an outside pac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from custodes.events import Alert
@@ -28,7 +30,7 @@ from custodes.notify.sinks import (
 )
 from custodes.plugins.hookspecs import hookimpl
 from custodes.store.alerts import SaveResult, get_alert
-from custodes.store.control import Control
+from custodes.store.control import Control, open_control
 
 if TYPE_CHECKING:  # importing detection (pySigma) on every plugin load would be slow
     from custodes.detect.engine import BatchDetection, Detection
@@ -50,6 +52,7 @@ __all__ = [
     "WebhookSink",
     "alert_payload",
     "build_notifier",
+    "notify_created",
     "notify_new_alerts",
     "notify_on_saved",
     "register_sinks",
@@ -94,6 +97,17 @@ def notify_on_saved(notifier: Notifier, detection: Detection) -> None:
         notify_new_alerts(notifier, detection.control, result.saved)
 
     detection.on_saved.append(notify)
+
+
+def notify_created(notifier: Notifier, data_dir: Path) -> Callable[[Sequence[int]], None]:
+    """A listener that notifies the alerts whose ids it is told: those a scheduled posture or
+    UEBA run created (`custodes.serve.jobs`), by the same rules as `notify_new_alerts`."""
+
+    def notify(created_ids: Sequence[int]) -> None:
+        with open_control(data_dir) as control:
+            notify_new_alerts(notifier, control, SaveResult(created_ids=list(created_ids)))
+
+    return notify
 
 
 @hookimpl

@@ -4,6 +4,11 @@ Each job is an asyncio task that sleeps until its next run and then does the wor
 thread (the event loop and ingest carry on). A failed run is logged and counted and the next
 one comes at its usual time; the service never stops for it. `stop()` cancels the timetable and
 waits a bounded time for a run in progress (whose writes are atomic either way).
+
+A run tells its job's `on_alerts` listeners the ids of the alerts it created (`created_ids` in
+its result: the new rows of its kind, not the repeats grouped into an open alert nor the ones a
+suppression covered), as streaming detection tells of `SaveResult.created_ids`; the service's
+notifier listens (`custodes serve` with `sinks:`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,11 +27,13 @@ from custodes.serve.config import ScheduleConfig
 
 if TYPE_CHECKING:
     from custodes.posture.settings import PostureSettings
+    from custodes.store.control import Control
 
 log = logging.getLogger("custodes.jobs")
 
 Work = Callable[[datetime], Mapping[str, Any]]
 Timetable = Callable[[datetime], float]  # now -> seconds until the next run
+AlertListener = Callable[[Sequence[int]], None]  # the ids of the alerts a run created
 
 
 @dataclass
@@ -37,6 +44,7 @@ class JobStatus:
     failures: int = 0
     last_started_at: datetime | None = None
     last_finished_at: datetime | None = None
+    last_success_at: datetime | None = None
     last_error: str = ""
     last_result: dict[str, Any] = field(default_factory=dict)
 
@@ -45,13 +53,17 @@ class JobStatus:
         return {
             "runs": self.runs,
             "failures": self.failures,
-            "last_started_at": self.last_started_at.isoformat() if self.last_started_at else None,
-            "last_finished_at": (
-                self.last_finished_at.isoformat() if self.last_finished_at else None
-            ),
+            "last_started_at": iso(self.last_started_at),
+            "last_finished_at": iso(self.last_finished_at),
+            "last_success_at": iso(self.last_success_at),
             "last_error": self.last_error,
             "last_result": dict(self.last_result),
         }
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time in ISO 8601, or None."""
+    return moment.isoformat() if moment is not None else None
 
 
 def every(secs: float) -> Timetable:
@@ -79,6 +91,7 @@ class Job:
         self.work = work
         self.timetable = timetable
         self.status = JobStatus()
+        self.on_alerts: list[AlertListener] = []
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"custodes-{name}")
         self.running: asyncio.Future[Mapping[str, Any]] | None = None
         self.task: asyncio.Task[None] | None = None
@@ -97,9 +110,24 @@ class Job:
         """One run in the worker thread; its outcome is recorded when it ends (`record`)."""
         self.status.last_started_at = datetime.now(UTC)
         loop = asyncio.get_running_loop()
-        self.running = loop.run_in_executor(self.executor, self.work, self.status.last_started_at)
+        self.running = loop.run_in_executor(
+            self.executor, self.work_and_tell, self.status.last_started_at
+        )
         self.running.add_done_callback(self.record)
         await asyncio.wait([self.running])  # never raises (nor cancels the run): `record` looks
+
+    def work_and_tell(self, now: datetime) -> Mapping[str, Any]:
+        """Do the work, then tell the listeners of the alerts it created (in the worker thread,
+        so a slow listener never holds up the event loop)."""
+        result = dict(self.work(now))
+        if "created_ids" not in result:
+            return result
+        created = list(result.pop("created_ids"))
+        result["alerts_created"] = len(created)
+        if created:
+            for listener in self.on_alerts:
+                listener(created)
+        return result
 
     def record(self, done: asyncio.Future[Mapping[str, Any]]) -> None:
         """Count a finished run; a failure is logged and counted, never raised."""
@@ -111,6 +139,7 @@ class Job:
             self.status.last_error = f"{type(error).__name__}: {error}" if error else "cancelled"
             return
         self.status.runs += 1
+        self.status.last_success_at = self.status.last_finished_at
         self.status.last_result = dict(done.result())
         log.info("scheduled %s run: %s", self.name, self.status.last_result)
 
@@ -125,6 +154,29 @@ class Job:
             if pending:
                 log.warning("scheduled %s run still going at stop; it ends on its own", self.name)
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def newest_alert_id(control: Control) -> int:
+    """The highest alert id so far (0 when there is none)."""
+    from sqlalchemy import func, select
+
+    from custodes.store.control import AlertRow
+
+    with control.session() as session:
+        return int(session.scalar(select(func.max(AlertRow.id))) or 0)
+
+
+def created_alert_ids(control: Control, kind: str, after: int) -> list[int]:
+    """The alerts of `kind` stored after `after` (`newest_alert_id` before a run): those the run
+    created. Ids only grow, so nothing stored before the run is among them, whatever commits
+    in between; the grouped repeats and suppressed alerts of a run make no new row."""
+    from sqlalchemy import select
+
+    from custodes.store.control import AlertRow
+
+    query = select(AlertRow.id).where(AlertRow.id > after, AlertRow.kind == kind)
+    with control.session() as session:
+        return list(session.scalars(query.order_by(AlertRow.id)))
 
 
 def posture_settings(posture: Mapping[str, Any]) -> PostureSettings:
@@ -148,13 +200,16 @@ def posture_work(data_dir: Path, posture: Mapping[str, Any]) -> Work:
 
         refreshed = refresh_sources(data_dir, settings)
         with open_control(data_dir) as control:
+            before = newest_alert_id(control)
             summary = run_posture(data_dir, control, settings, now=now)
+            created = created_alert_ids(control, "posture", before)
         return {
             "run_id": summary.run_id,
             "findings": sum(summary.counts.values()),
             "opened": summary.opened,
             "resolved": summary.resolved,
             "refreshed": dict(refreshed.rows) if refreshed is not None else {},
+            "created_ids": created,
         }
 
     return work
@@ -177,22 +232,36 @@ def ueba_work(data_dir: Path, threshold: float) -> Work:
     """Score the days not scored yet (complete days only), store the scores, raise alerts."""
 
     def work(now: datetime) -> Mapping[str, Any]:
+        from custodes.store.control import open_control
         from custodes.ueba import run
 
         chosen = days_to_score(data_dir, now.astimezone(UTC).date())
         if chosen is None:
-            return {"days": 0, "rows": 0, "alerts": 0}
+            return {"days": 0, "rows": 0, "alerts": 0, "created_ids": []}
         first, last = chosen
-        summary = run(data_dir, first=first, last=last, threshold=threshold, now=now)
-        return {"days": summary.days, "rows": summary.rows, "alerts": summary.alerts}
+        with open_control(data_dir) as control:
+            before = newest_alert_id(control)
+            summary = run(data_dir, first=first, last=last, threshold=threshold, now=now)
+            created = created_alert_ids(control, "ueba", before)
+        return {
+            "days": summary.days,
+            "rows": summary.rows,
+            "alerts": summary.alerts,
+            "created_ids": created,
+        }
 
     return work
 
 
 def scheduled_jobs(
-    schedule: ScheduleConfig, posture: Mapping[str, Any], data_dir: Path
+    schedule: ScheduleConfig,
+    posture: Mapping[str, Any],
+    data_dir: Path,
+    *,
+    on_alerts: Sequence[AlertListener] = (),
 ) -> dict[str, Job]:
-    """The jobs `custodes.yaml` turns on, by name (`posture`, `ueba`), not yet started."""
+    """The jobs `custodes.yaml` turns on, by name (`posture`, `ueba`), not yet started; each
+    tells `on_alerts` of the alerts its runs create."""
     jobs = {}
     if schedule.posture_every_secs > 0:
         jobs["posture"] = Job(
@@ -204,4 +273,6 @@ def scheduled_jobs(
         timetable = daily_at(schedule.ueba_at) if schedule.ueba_at is not None else None
     if timetable is not None:
         jobs["ueba"] = Job("ueba", ueba_work(data_dir, schedule.ueba_threshold), timetable)
+    for job in jobs.values():
+        job.on_alerts.extend(on_alerts)
     return jobs

@@ -22,7 +22,7 @@ import gc
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,7 +36,7 @@ from custodes.ingest.tail import FileTail
 from custodes.serve.batcher import Batcher, SubmitResult
 from custodes.serve.config import ServiceConfig, SyslogSourceConfig, TailSourceConfig, split_address
 from custodes.serve.counters import LATENCY_BUCKETS_SECS, Counters
-from custodes.serve.jobs import Job, scheduled_jobs
+from custodes.serve.jobs import AlertListener, Job, scheduled_jobs
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,13 @@ class Service:
         data_dir: Path,
         *,
         app_factory: Callable[[Service], Any] | None = None,
+        on_job_alerts: Sequence[AlertListener] = (),
     ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.data_dir = data_dir
         self.app_factory = app_factory
+        self.on_job_alerts = on_job_alerts  # told of the alerts scheduled runs create (notify)
         self.counters = Counters()
         batch = config.batch
         self.intake = Batcher(
@@ -142,7 +144,9 @@ class Service:
     async def start(self) -> None:
         """Start the batcher, every source, the HTTP server and the scheduled jobs; write the
         ready file."""
-        self.jobs = scheduled_jobs(self.config.schedule, self.config.posture, self.data_dir)
+        self.jobs = scheduled_jobs(
+            self.config.schedule, self.config.posture, self.data_dir, on_alerts=self.on_job_alerts
+        )
         self.tasks.append(asyncio.create_task(self.intake.run(), name="custodes-batcher"))
         for name, source in self.config.sources.items():
             if isinstance(source, SyslogSourceConfig):
