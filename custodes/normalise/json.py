@@ -27,6 +27,8 @@ INT_BITS = {
     "http.response.status_code": 32,
 }
 INT_NAMES = frozenset(INT_BITS)
+#: Fewer records than this are not read as a group of their own when a larger one fails.
+MIN_SPLIT = 64
 #: Core columns a JSON document cannot set: they belong to the record, not its content.
 RECORD_COLUMNS = frozenset({"@timestamp", "event.id", "event.original"})
 SETTABLE = CORE_NAMES - RECORD_COLUMNS
@@ -86,29 +88,69 @@ class JsonParser:
         """Plain JSON records read at once (see `json_columns`): their positions and batch.
 
         Records that carry a flavour's marker key (`"Event"`, `"_path"`, ...) are left out, for
-        `parse` to read one by one; None when the rest cannot be read as a group. The markers
-        are only looked for when the whole group cannot be read as plain JSON (or its first
-        record has one): scanning every byte for them costs more than most groups need.
+        `parse` to read one by one; the markers are only looked for when the whole group cannot
+        be read (or its first record has one), as scanning for them costs more than most groups
+        need. A group that still cannot be read is halved (see `read_halves`), so that one bad
+        line does not send thousands of good ones down the slow path. None when nothing is read.
         """
-        from custodes.normalise.batch import assemble
-        from custodes.normalise.json_columns import has_marker, read_json_group, unmarked
+        from custodes.normalise.json_columns import has_marker, unmarked
 
         raw = RawBatch.of(records)
-        found = None
+        everything = range(len(raw))
         if not has_marker(raw.datas[:1], self.flavours):
-            found = read_json_group(raw.datas, self.flavours)
-        if found is not None:
-            columns, fields, timestamps = found
-            return range(len(raw)), assemble(columns, fields, raw, timestamps)
-        positions = unmarked(raw.datas, self.flavours)
-        if not positions or len(positions) == len(raw):
-            return None  # nothing plain, or the same group that could not be read
-        plain = raw.take(positions)
+            whole = self.read_plain(raw, everything)
+            if whole is not None:
+                return whole
+        positions: Sequence[int] = unmarked(raw.datas, self.flavours)
+        if len(positions) == len(raw):
+            positions = everything  # the same records: go straight to their halves
+        elif len(positions) >= MIN_SPLIT:
+            found = self.read_plain(raw, positions)
+            if found is not None:
+                return found
+        parts = self.read_halves(raw, positions)
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        read = [position for part_positions, _ in parts for position in part_positions]
+        table = pa.Table.from_batches([part for _, part in parts]).combine_chunks()
+        return read, table.to_batches()[0]
+
+    def read_plain(
+        self, raw: RawBatch, positions: Sequence[int]
+    ) -> tuple[Sequence[int], pa.RecordBatch] | None:
+        """These records (ascending positions in `raw`) read as one group, or None."""
+        from custodes.normalise.batch import assemble
+        from custodes.normalise.json_columns import read_json_group
+
+        plain = raw if len(positions) == len(raw) else raw.take(positions)
         found = read_json_group(plain.datas, self.flavours)
         if found is None:
             return None
         columns, fields, timestamps = found
         return positions, assemble(columns, fields, plain, timestamps)
+
+    def read_halves(
+        self, raw: RawBatch, positions: Sequence[int]
+    ) -> list[tuple[Sequence[int], pa.RecordBatch]]:
+        """Groups read from the halves of records that cannot be read as one, in order.
+
+        A half that fails is halved again while its other half succeeded (the bad records are
+        few and close together); when both fail, the bad records are everywhere and the rest
+        is left to `parse`. Halves smaller than `MIN_SPLIT` are not tried.
+        """
+        if len(positions) < 2 * MIN_SPLIT:
+            return []
+        middle = len(positions) // 2
+        halves = (positions[:middle], positions[middle:])
+        found = [self.read_plain(raw, half) for half in halves]
+        if found[0] is None and found[1] is None:
+            return []
+        parts: list[tuple[Sequence[int], pa.RecordBatch]] = []
+        for half, part in zip(halves, found, strict=True):
+            parts.extend([part] if part is not None else self.read_halves(raw, half))
+        return parts
 
 
 def load_object(data: bytes) -> dict[str, Any]:

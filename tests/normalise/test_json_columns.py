@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from custodes.events import RawRecord
 from custodes.normalise import JsonParser, Normaliser, builtin_parsers
+from custodes.normalise.json import MIN_SPLIT
 from custodes.normalise.json_columns import repeated
 
 
@@ -182,3 +183,28 @@ def test_lines_with_every_key_keep_their_fields_in_order() -> None:
     (batch, _), (expected, _) = normalise_both(documents)
     assert batch.to_pylist() == expected.to_pylist()
     assert list(batch.to_pylist()[3]["fields"]) == [("a.b", "x"), ("m", "false"), ("z", "3")]
+
+
+def test_a_bad_line_leaves_the_rest_of_its_group_on_the_group_path() -> None:
+    lines = [b'{"n": %d, "user": {"name": "u%d"}}' % (index, index % 7) for index in range(1000)]
+    lines[500] = b'{"n": 500, "user": {"name": "cut'
+    lines[501] = b'{"n": [1, 2]}'  # a list: this record must go one by one too
+    records = [RawRecord(line, origin="f", position=index) for index, line in enumerate(lines)]
+    found = JsonParser().parse_group(records)
+    assert found is not None
+    positions, part = found
+    left = set(range(1000)) - set(positions)  # the bad lines and a few neighbours
+    assert {500, 501} <= left and len(left) < 2 * MIN_SPLIT
+    assert list(positions) == sorted(positions) and part.num_rows == 1000 - len(left)
+    batch, failures = Normaliser([JsonParser()]).normalise(records)
+    expected, expected_failures = Normaliser([OneByOneJsonParser()]).normalise(records)
+    assert batch.to_pylist() == expected.to_pylist()
+    assert [(f.record, f.reason) for f in failures] == [
+        (f.record, f.reason) for f in expected_failures
+    ]
+    assert [f.record.position for f in failures] == [500]
+
+
+def test_bad_lines_everywhere_give_the_group_up() -> None:
+    lines = [b'{"n": %d}' % index if index % 3 else b'{"n": [%d]}' % index for index in range(300)]
+    assert JsonParser().parse_group([RawRecord(line) for line in lines]) is None
