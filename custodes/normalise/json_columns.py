@@ -171,8 +171,11 @@ def core_columns(
         core[name] = values.cast(CORE_TYPES[name])
     for name, default in (("event.dataset", "json"), ("event.kind", "event")):
         given = core.get(name)
-        fallback = pa.repeat(pa.scalar(default, pa.string()), count)
-        core[name] = fallback if given is None else pc.coalesce(given, fallback)
+        core[name] = (
+            repeated([default], count)
+            if given is None
+            else pc.coalesce(given, pa.scalar(default, pa.string()))
+        )
     return core
 
 
@@ -183,28 +186,35 @@ def fields_map(texts: dict[str, pa.Array], count: int) -> pa.MapArray:
         empty = pa.array([], pa.string())
         return pa.MapArray.from_arrays(pa.array([0] * (count + 1), pa.int32()), empty, empty)
     valid = np.stack([texts[name].is_valid().to_numpy(zero_copy_only=False) for name in names])
+    values = pa.concat_arrays([texts[name] for name in names])
     # Values are stacked column after column (index k * count + row); the map wants row order.
-    column_major = (np.arange(len(names))[None, :] * count + np.arange(count)[:, None]).ravel()
-    keep = column_major[valid.T.ravel()]
-    if len(keep) == valid.size:  # every record has every key: the names repeat row after row
-        keys = repeated(names, count)
-    else:
-        keys = pa.array(names, pa.string()).take(pa.array(keep // count))
-    values = pa.concat_arrays([texts[name] for name in names]).take(pa.array(keep))
+    kind = np.int32 if len(names) * count < 2**31 else np.int64
+    column_major = np.add.outer(
+        np.arange(count, dtype=kind), np.arange(len(names), dtype=kind) * count
+    )
+    if valid.all():  # every record has every key: the names repeat row after row
+        offsets = np.arange(0, (count + 1) * len(names), len(names), dtype=np.int32)
+        return pa.MapArray.from_arrays(
+            pa.array(offsets), repeated(names, count), values.take(pa.array(column_major.ravel()))
+        )
+    keep = column_major.ravel()[valid.T.ravel()]
+    keys = pa.array(names, pa.string()).take(pa.array(keep // count))
     offsets = np.concatenate([[0], np.cumsum(valid.sum(axis=0))]).astype(np.int32)
-    return pa.MapArray.from_arrays(pa.array(offsets), keys, values)
+    return pa.MapArray.from_arrays(pa.array(offsets), keys, values.take(pa.array(keep)))
 
 
 def repeated(names: list[str], count: int) -> pa.Array:
     """The names, in order, `count` times over, as one string array built from its buffers."""
     encoded = [name.encode() for name in names]
-    lengths = np.tile(np.array([len(name) for name in encoded], dtype=np.int64), count)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    if offsets[-1] >= 2**31:
+    row = b"".join(encoded)
+    if len(row) * count >= 2**31:
         return pa.array(names, pa.string()).take(pa.array(np.tile(np.arange(len(names)), count)))
-    data = pa.py_buffer(b"".join(encoded) * count)
-    return pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets.astype(np.int32)), data)
+    within = np.cumsum([0] + [len(name) for name in encoded[:-1]], dtype=np.int32)
+    starts = np.add.outer(np.arange(count, dtype=np.int32) * len(row), within).ravel()
+    offsets = np.append(starts, np.int32(len(row) * count)).astype(np.int32, copy=False)
+    return pa.StringArray.from_buffers(
+        len(names) * count, pa.py_buffer(offsets), pa.py_buffer(row * count)
+    )
 
 
 def times(columns: dict[str, pa.Array], count: int) -> pa.Array:
