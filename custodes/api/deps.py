@@ -45,6 +45,11 @@ class ServiceStatus(Protocol):
         """Acknowledgement latency: cumulative counts by upper bound (secs, incl. inf), sum."""
         ...
 
+    def job_status(self) -> Mapping[str, Mapping[str, Any]]:
+        """Per scheduled job (posture, ueba): runs, failures, last_started_at,
+        last_finished_at, last_success_at (ISO 8601 or None), last_error, last_result."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SessionData:

@@ -124,12 +124,15 @@ def counter_order(name: str) -> tuple[int, str]:
 
 
 def sources(state: AppState) -> dict[str, Any]:
-    """Per source: the service's counters; per dataset: events stored; quarantine by reason."""
+    """Per source: the service's counters; per dataset: events stored; quarantine by reason;
+    the scheduled jobs' status (as `/api/jobs`)."""
     counters = {}
     queues: dict[str, int] = {}
+    jobs: dict[str, Any] = {}
     if state.service is not None:
         counters = {name: dict(values) for name, values in state.service.source_counters().items()}
         queues = dict(state.service.queue_depths())
+        jobs = dict(state.service.job_status())
     lake = stats(state.data_dir)
     per_dataset: Counter[str] = Counter()
     last_day: dict[str, str] = {}
@@ -142,6 +145,7 @@ def sources(state: AppState) -> dict[str, Any]:
             {key for values in counters.values() for key in values}, key=counter_order
         ),
         "queues": queues,
+        "jobs": [{"name": name, **status} for name, status in sorted(jobs.items())],
         "datasets": [
             {"dataset": name, "events": count, "last_day": last_day[name]}
             for name, count in sorted(per_dataset.items())

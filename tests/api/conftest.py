@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +32,26 @@ class StatusDouble:
 
     def ack_latency_histogram(self) -> tuple[Mapping[float, int], float]:
         return {0.01: 30, 0.1: 39, float("inf"): 40}, 0.8
+
+    def job_status(self) -> Mapping[str, Mapping[str, Any]]:
+        ended = {"runs": 3, "failures": 1, "last_error": "", "last_result": {"days": 1}}
+        return {
+            "ueba": {
+                **ended,
+                "last_started_at": "2026-11-26T01:30:00+00:00",
+                "last_finished_at": "2026-11-26T01:31:40+00:00",
+                "last_success_at": "2026-11-26T01:31:40+00:00",
+            },
+            "posture": {
+                "runs": 0,
+                "failures": 2,
+                "last_started_at": "2026-11-26T02:00:00+00:00",
+                "last_finished_at": "2026-11-26T02:00:01+00:00",
+                "last_success_at": None,
+                "last_error": "FileNotFoundError: accounts.json",
+                "last_result": {},
+            },
+        }
 
 
 @pytest.fixture

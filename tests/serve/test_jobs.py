@@ -151,3 +151,36 @@ def test_posture_settings_from_the_yaml_else_from_custodes_config(
     assert posture_settings({"dormant_after_days": 7}).dormant_after_days == 7
     monkeypatch.delenv("CUSTODES_CONFIG")
     assert posture_settings({}).dormant_after_days == 90
+
+
+def test_job_status_in_metrics_the_api_and_the_sources_page(data_dir: Path) -> None:
+    import httpx
+
+    from custodes.store.users import create_token
+
+    config = {
+        "schedule": {"posture_every_secs": 0.1, "ueba_every_secs": 0.1},
+        "posture": {"sources": {"accounts": str(data_dir.parent / "nowhere.json")}},
+    }
+    with open_control(data_dir) as control:
+        analyst, _ = create_token(control, "analyst")
+    headers = {"Authorization": f"Bearer {analyst}"}
+    with RunningService(data_dir, config, http=True) as running:
+        assert running.service is not None
+        status = running.service.job_status
+        wait_for(lambda: status()["posture"]["failures"] >= 1 and status()["ueba"]["runs"] >= 1)
+        metrics = httpx.get(f"{running.url}/metrics", headers=headers).text.splitlines()
+        jobs = httpx.get(f"{running.url}/api/jobs", headers=headers).json()["jobs"]
+        page = httpx.get(f"{running.url}/sources", headers={**headers, "Accept": "text/html"})
+    assert 'custodes_job_runs_total{job="posture"} 0.0' in metrics
+    assert 'custodes_job_last_run_failed{job="posture"} 1.0' in metrics
+    assert 'custodes_job_last_run_failed{job="ueba"} 0.0' in metrics
+    assert any(
+        line.startswith('custodes_job_last_success_timestamp_seconds{job="ueba"} ')
+        for line in metrics
+    )
+    assert "nowhere.json" in jobs["posture"]["last_error"] and jobs["posture"]["runs"] == 0
+    assert jobs["ueba"]["failures"] == 0 and jobs["ueba"]["last_success_at"] is not None
+    assert jobs["ueba"]["last_result"]["alerts_created"] == 0
+    assert page.status_code == 200, page.text[:300]
+    assert "Scheduled jobs" in page.text and "nowhere.json" in page.text

@@ -1,9 +1,12 @@
-"""`GET /health` (public liveness) and `GET /metrics` (Prometheus text format)."""
+"""`GET /health` (public liveness), `GET /metrics` (Prometheus text format) and
+`GET /api/jobs` (the scheduled jobs: runs, failures, last run, last error)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -36,6 +39,53 @@ def metrics(state: State) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ServiceCollector(state))
     return Response(generate_latest(registry), media_type=PROMETHEUS_CONTENT_TYPE)
+
+
+@router.get("/api/jobs", dependencies=[require_roles(*READ_STATUS)])
+def jobs(state: State) -> dict[str, Any]:
+    """The service's scheduled jobs (posture, ueba): runs, failures, when each last started,
+    finished and succeeded, the last error and the last result. Empty without a service."""
+    service = state.service
+    return {"jobs": dict(service.job_status()) if service is not None else {}}
+
+
+JOB_TIMES = {  # status key: metric name, help
+    "last_started_at": (
+        "custodes_job_last_started_timestamp_seconds",
+        "When the job's last run started (Unix time)",
+    ),
+    "last_success_at": (
+        "custodes_job_last_success_timestamp_seconds",
+        "When the job's last successful run ended (Unix time)",
+    ),
+}
+
+
+def job_metrics(status: Mapping[str, Mapping[str, Any]]) -> Iterator[Metric]:
+    """Runs and failures per job (counters), when each last started and last succeeded (Unix
+    time; a job that never did has no sample), and whether its last run failed."""
+    runs = CounterMetricFamily(
+        "custodes_job_runs", "Scheduled runs that ended well", labels=["job"]
+    )
+    failures = CounterMetricFamily(
+        "custodes_job_failures", "Scheduled runs that failed", labels=["job"]
+    )
+    failed = GaugeMetricFamily(
+        "custodes_job_last_run_failed", "1 when the job's last run failed", labels=["job"]
+    )
+    times = {
+        key: GaugeMetricFamily(name, help_text, labels=["job"])
+        for key, (name, help_text) in JOB_TIMES.items()
+    }
+    for job, values in sorted(status.items()):
+        runs.add_metric([job], float(values["runs"]))
+        failures.add_metric([job], float(values["failures"]))
+        finished, succeeded = values["last_finished_at"], values["last_success_at"]
+        failed.add_metric([job], float(finished is not None and finished != succeeded))
+        for key, family in times.items():
+            if values[key] is not None:
+                family.add_metric([job], datetime.fromisoformat(values[key]).timestamp())
+    yield from (runs, failures, failed, *times.values())
 
 
 class ServiceCollector(Collector):
@@ -76,6 +126,7 @@ class ServiceCollector(Collector):
                     sum_value=total_secs,
                 )
                 yield histogram
+            yield from job_metrics(service.job_status())
         alerts = GaugeMetricFamily(
             "custodes_alerts", "Alerts in the control database", labels=["level", "status"]
         )
