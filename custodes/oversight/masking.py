@@ -11,7 +11,6 @@ match; other texts take the per-match path (`replace_names`, Aho-Corasick). Each
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 CORE_NAMES = tuple(EVENT_SCHEMA.names)
 SEPARATOR = "\x00"  # joins the distinct texts for one search; a text holding it is searched alone
 TEXT, IDENTIFIER, PLAIN = 0, 1, 2  # what a source field holds
-PARALLEL_TEXTS = 4096  # distinct texts from which they are searched in two threads
 
 
 @dataclass(frozen=True)
@@ -257,12 +255,12 @@ class MaskRun:
         distinct = distinct.cast(pa.string())
         is_ascii = pc.string_is_ascii(distinct)
         if pc.all(is_ascii).as_py():
-            return self.replace_ascii_halves(names, distinct)
+            return self.replace_ascii(names, distinct)
         if not pc.any(is_ascii).as_py():
             replaced = self.replace_names(distinct.to_pylist())
             return None if replaced is None else pa.array(replaced, pa.string())
         ascii_texts, other_texts = distinct.filter(is_ascii), distinct.filter(pc.invert(is_ascii))
-        ascii_done = self.replace_ascii_halves(names, ascii_texts)
+        ascii_done = self.replace_ascii(names, ascii_texts)
         other_done = self.replace_names(other_texts.to_pylist())
         if ascii_done is None and other_done is None:
             return None
@@ -275,22 +273,6 @@ class MaskRun:
         flags = is_ascii.to_numpy(zero_copy_only=False)
         order = np.where(flags, np.cumsum(flags) - 1, len(ascii_texts) + np.cumsum(~flags) - 1)
         return pool.take(pa.array(order))
-
-    def replace_ascii_halves(self, names: Names, texts: pa.Array) -> pa.Array | None:
-        """`replace_ascii`, on many texts in two halves at once (numpy and Arrow let go of the
-        GIL; no name spans two texts, so each half is done alone)."""
-        if len(texts) < PARALLEL_TEXTS:
-            return self.replace_ascii(names, texts)
-        half = len(texts) // 2
-        head, tail = texts.slice(0, half), texts.slice(half)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mask") as helper:
-            pending = helper.submit(self.replace_ascii, names, tail)
-            head_done = self.replace_ascii(names, head)
-            tail_done = pending.result()
-        if head_done is None and tail_done is None:
-            return None
-        done = [head if head_done is None else head_done, tail if tail_done is None else tail_done]
-        return pa.concat_arrays(done)
 
     def replace_ascii(self, names: Names, texts: pa.Array) -> pa.Array | None:
         """ASCII texts with every known name replaced, found and rewritten in Arrow and numpy
