@@ -5,11 +5,17 @@ The built-in sinks register through the `register_sinks` hook, as an outside pac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from custodes.events import Alert
+from custodes.notify.created import (
+    MAX_EVENT_IDS,
+    alerts_created,
+    created_alert_ids,
+    newest_alert_id,
+    notify_created,
+    notify_new_alerts,
+)
 from custodes.notify.routing import (
     DeadLetters,
     Delivery,
@@ -29,13 +35,9 @@ from custodes.notify.sinks import (
     WebhookSink,
 )
 from custodes.plugins.hookspecs import hookimpl
-from custodes.store.alerts import SaveResult, get_alert
-from custodes.store.control import Control, open_control
 
 if TYPE_CHECKING:  # importing detection (pySigma) on every plugin load would be slow
     from custodes.detect.engine import BatchDetection, Detection
-
-MAX_EVENT_IDS = 50
 
 __all__ = [
     "BUILTIN_SINKS",
@@ -51,7 +53,10 @@ __all__ = [
     "SyslogSink",
     "WebhookSink",
     "alert_payload",
+    "alerts_created",
     "build_notifier",
+    "created_alert_ids",
+    "newest_alert_id",
     "notify_created",
     "notify_new_alerts",
     "notify_on_saved",
@@ -80,16 +85,6 @@ def alert_payload(alert: Alert, *, alert_id: int | None = None) -> dict[str, Any
     }
 
 
-def notify_new_alerts(notifier: Notifier, control: Control, saved: SaveResult) -> int:
-    """Queue a notification for each alert `saved` created (not the grouped ones: a repeat of
-    an open alert is no news). Returns how many were queued."""
-    for alert_id in saved.created_ids:
-        payload = get_alert(control, alert_id).to_dict()
-        payload["event_ids"] = payload["event_ids"][:MAX_EVENT_IDS]
-        notifier.submit(payload)
-    return len(saved.created_ids)
-
-
 def notify_on_saved(notifier: Notifier, detection: Detection) -> None:
     """Notify the new alerts of every batch `detection` stores, once its transaction committed."""
 
@@ -97,17 +92,6 @@ def notify_on_saved(notifier: Notifier, detection: Detection) -> None:
         notify_new_alerts(notifier, detection.control, result.saved)
 
     detection.on_saved.append(notify)
-
-
-def notify_created(notifier: Notifier, data_dir: Path) -> Callable[[Sequence[int]], None]:
-    """A listener that notifies the alerts whose ids it is told: those a scheduled posture or
-    UEBA run created (`custodes.serve.jobs`), by the same rules as `notify_new_alerts`."""
-
-    def notify(created_ids: Sequence[int]) -> None:
-        with open_control(data_dir) as control:
-            notify_new_alerts(notifier, control, SaveResult(created_ids=list(created_ids)))
-
-    return notify
 
 
 @hookimpl

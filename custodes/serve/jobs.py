@@ -6,9 +6,9 @@ one comes at its usual time; the service never stops for it. `stop()` cancels th
 waits a bounded time for a run in progress (whose writes are atomic either way).
 
 A run tells its job's `on_alerts` listeners the ids of the alerts it created (`created_ids` in
-its result: the new rows of its kind, not the repeats grouped into an open alert nor the ones a
-suppression covered), as streaming detection tells of `SaveResult.created_ids`; the service's
-notifier listens (`custodes serve` with `sinks:`).
+its result, found by `custodes.notify.alerts_created`: not the repeats grouped into an open
+alert nor the ones a suppression covered), as streaming detection tells of
+`SaveResult.created_ids`; the service's notifier listens (`custodes serve` with `sinks:`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from custodes.serve.config import ScheduleConfig
 
 if TYPE_CHECKING:
     from custodes.posture.settings import PostureSettings
-    from custodes.store.control import Control
 
 log = logging.getLogger("custodes.jobs")
 
@@ -156,29 +155,6 @@ class Job:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def newest_alert_id(control: Control) -> int:
-    """The highest alert id so far (0 when there is none)."""
-    from sqlalchemy import func, select
-
-    from custodes.store.control import AlertRow
-
-    with control.session() as session:
-        return int(session.scalar(select(func.max(AlertRow.id))) or 0)
-
-
-def created_alert_ids(control: Control, kind: str, after: int) -> list[int]:
-    """The alerts of `kind` stored after `after` (`newest_alert_id` before a run): those the run
-    created. Ids only grow, so nothing stored before the run is among them, whatever commits
-    in between; the grouped repeats and suppressed alerts of a run make no new row."""
-    from sqlalchemy import select
-
-    from custodes.store.control import AlertRow
-
-    query = select(AlertRow.id).where(AlertRow.id > after, AlertRow.kind == kind)
-    with control.session() as session:
-        return list(session.scalars(query.order_by(AlertRow.id)))
-
-
 def posture_settings(posture: Mapping[str, Any]) -> PostureSettings:
     """The `posture:` section of custodes.yaml; without one, that of the file CUSTODES_CONFIG
     names (as `custodes posture run` and `POST /api/posture/run` read); else the defaults."""
@@ -195,14 +171,13 @@ def posture_work(data_dir: Path, posture: Mapping[str, Any]) -> Work:
     settings = posture_settings(posture)  # a mistake stops the start
 
     def work(now: datetime) -> Mapping[str, Any]:
+        from custodes.notify import alerts_created
         from custodes.posture.run import refresh_sources, run_posture
         from custodes.store.control import open_control
 
         refreshed = refresh_sources(data_dir, settings)
-        with open_control(data_dir) as control:
-            before = newest_alert_id(control)
+        with open_control(data_dir) as control, alerts_created(control, "posture") as created:
             summary = run_posture(data_dir, control, settings, now=now)
-            created = created_alert_ids(control, "posture", before)
         return {
             "run_id": summary.run_id,
             "findings": sum(summary.counts.values()),
@@ -232,6 +207,7 @@ def ueba_work(data_dir: Path, threshold: float) -> Work:
     """Score the days not scored yet (complete days only), store the scores, raise alerts."""
 
     def work(now: datetime) -> Mapping[str, Any]:
+        from custodes.notify import alerts_created
         from custodes.store.control import open_control
         from custodes.ueba import run
 
@@ -239,10 +215,8 @@ def ueba_work(data_dir: Path, threshold: float) -> Work:
         if chosen is None:
             return {"days": 0, "rows": 0, "alerts": 0, "created_ids": []}
         first, last = chosen
-        with open_control(data_dir) as control:
-            before = newest_alert_id(control)
+        with open_control(data_dir) as control, alerts_created(control, "ueba") as created:
             summary = run(data_dir, first=first, last=last, threshold=threshold, now=now)
-            created = created_alert_ids(control, "ueba", before)
         return {
             "days": summary.days,
             "rows": summary.rows,

@@ -17,7 +17,8 @@ from pathlib import Path
 import orjson
 
 from custodes.events import Alert
-from custodes.serve.jobs import Job, created_alert_ids, every, newest_alert_id
+from custodes.notify import alerts_created
+from custodes.serve.jobs import Job, every
 from custodes.store.alerts import list_alerts, save_alerts
 from custodes.store.control import open_control
 from tests.test_notify import Webhook
@@ -149,10 +150,10 @@ def test_a_run_tells_its_listeners_only_of_the_alerts_it_created(tmp_path: Path)
     ]
 
     def work(when: datetime) -> dict[str, object]:
-        before = newest_alert_id(control)
-        save_alerts(control, [Alert("sigma-1", "Other", "high", ("x1",), now, now)], now=when)
-        save_alerts(control, batches.pop(0), now=when)
-        return {"created_ids": created_alert_ids(control, "posture", before)}
+        with alerts_created(control, "posture") as created:
+            save_alerts(control, [Alert("sigma-1", "Other", "high", ("x1",), now, now)], now=when)
+            save_alerts(control, batches.pop(0), now=when)
+        return {"created_ids": created}
 
     told: list[Sequence[int]] = []
 
