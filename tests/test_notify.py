@@ -381,3 +381,46 @@ def test_a_rule_firing_on_ingest_notifies_once_per_new_alert(
     assert [(item["title"], item["count"]) for item in webhook.received] == [
         ("Encoded PowerShell", 2)
     ]
+
+
+def test_a_posture_run_through_the_api_notifies_its_new_alerts_once(
+    tmp_path: Path, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    import httpx
+
+    from custodes.api import create_app
+    from custodes.config import Settings
+    from custodes.store.users import create_token
+    from tests.ueba.office import logon, write_lake
+
+    monkeypatch.delenv("CUSTODES_CONFIG", raising=False)  # the default posture settings
+    data_dir = tmp_path / "data"
+    recent = datetime.now(UTC) - timedelta(hours=1)
+    write_lake(data_dir, [logon(recent, "Administrator", "SRV-01", "10.0.0.5")])
+    notifier = build_notifier(
+        {"hook": {"type": "webhook", "url": webhook.url}},
+        {"routes": [{"min_level": "low", "sinks": ["hook"]}]},
+        data_dir,
+    )
+    app = create_app(Settings(data_dir=data_dir))
+    app.state.custodes.extras["notifier"] = notifier  # as custodes serve sets it
+    token, _ = create_token(app.state.custodes.control, "analyst")
+
+    async def run_twice() -> None:  # the second run sees the same finding: no new alert
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://custodes.test") as http:
+            for _ in range(2):
+                answer = await http.post(
+                    "/api/posture/run", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert answer.status_code == 200, answer.text
+
+    asyncio.run(run_twice())
+    app.state.custodes.control.close()
+    notifier.close()
+    assert [(item["kind"], item["user_name"]) for item in webhook.received] == [
+        ("posture", "administrator")
+    ]

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from custodes.api.deps import SIGNED_IN, Actor, AppState, State, require_roles
 from custodes.api.posture_access import read_findings, read_report
+from custodes.notify import alerts_created, notify_new_alerts
 from custodes.posture import ImportRequest, import_reference, load_posture_settings
 from custodes.posture.report import build_report, render_html, render_pdf
 from custodes.posture.run import refresh_sources, run_posture
 from custodes.posture.store import list_findings
+from custodes.store.alerts import SaveResult
 from custodes.store.users import Role, User
 
 router = APIRouter(tags=["posture"])
@@ -104,11 +106,16 @@ async def post_import(state: State, source: Source, request: Request) -> dict[st
 
 @router.post("/api/posture/run", dependencies=[require_roles(*RUN_POSTURE)])
 def post_run(state: State) -> dict[str, Any]:
-    """Run every check now (settings from the custodes.yaml named by CUSTODES_CONFIG)."""
+    """Run every check now (settings from the custodes.yaml named by CUSTODES_CONFIG); in the
+    service, its new alerts go to the notification sinks as the scheduled runs' do."""
     config = os.environ.get("CUSTODES_CONFIG")
     settings = load_posture_settings(Path(config) if config else None)
     refresh_sources(state.data_dir, settings)
-    summary = run_posture(state.data_dir, state.control, settings, now=datetime.now(UTC))
+    with alerts_created(state.control, "posture") as created:
+        summary = run_posture(state.data_dir, state.control, settings, now=datetime.now(UTC))
+    notifier = state.extras.get("notifier")
+    if notifier is not None:
+        notify_new_alerts(notifier, state.control, SaveResult(created_ids=created))
     return {
         "run_id": summary.run_id,
         "ran_at": summary.ran_at.isoformat(),
