@@ -73,8 +73,8 @@ def mask_table(
     if fields is not None:
         keys, items, offsets = map_parts(fields)
         kind = field_kinds(keys, owner, texts)
-        id_arrays.append(only(items, kind == IDENTIFIER))
-        arrays.append(only(items, kind == TEXT))
+        id_arrays.append(items.filter(pa.array(kind == IDENTIFIER)))
+        arrays.append(items.filter(pa.array(kind == TEXT)))
     # names seen in identifier columns (not source fields) are looked for in text too
     masked_ids = run.mask_identifiers(id_arrays, learn_from=len(identifiers))
     masked_texts = run.mask_texts(arrays)
@@ -88,7 +88,9 @@ def mask_table(
         elif name == "fields" and fields is not None:
             text_parts = None if masked_texts is None else masked_texts[-1]
             id_parts = None if masked_ids is None else masked_ids[-1]
-            values = rebuild_items(items, [text_parts, id_parts])
+            values = rebuild_items(
+                items, [(text_parts, kind == TEXT), (id_parts, kind == IDENTIFIER)]
+            )
             mask = fields.is_null() if fields.null_count else None
             column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
         columns.append(column)
@@ -99,16 +101,6 @@ def mask_table(
 def one_array(column: pa.ChunkedArray) -> pa.Array:
     """A column as one array (its only chunk as it is: `combine_chunks` would copy it)."""
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-
-
-def only(array: pa.Array, keep: np.ndarray) -> pa.Array:
-    """The array with the values not kept made null (a new validity bitmap; values not copied)."""
-    if array.null_count:
-        keep = keep & array.is_valid().to_numpy(zero_copy_only=False)
-    if array.offset:
-        keep = np.concatenate((np.zeros(array.offset, dtype=bool), keep))
-    buffers = [pa.py_buffer(np.packbits(keep, bitorder="little")), *array.buffers()[1:]]
-    return pa.Array.from_buffers(array.type, len(array), buffers, offset=array.offset)
 
 
 def field_kinds(keys: pa.Array, owner: Pseudonymiser, texts: list[str]) -> np.ndarray:
@@ -123,16 +115,17 @@ def field_kinds(keys: pa.Array, owner: Pseudonymiser, texts: list[str]) -> np.nd
     return kind
 
 
-def rebuild_items(items: pa.Array, masked: list[Parts | None]) -> pa.Array:
-    """Map items with the masked texts and identifiers put in place, in one `take`."""
+def rebuild_items(items: pa.Array, masked: list[tuple[Parts | None, np.ndarray]]) -> pa.Array:
+    """Map items with the masked texts and identifiers put in place, in one `take` (each Parts
+    covers the items where its flags are set)."""
     index = np.arange(len(items), dtype=np.int64)
     sources = [items.cast(pa.string())]
-    for parts in masked:  # each with an index (or null) per item
+    for parts, flags in masked:
         if parts is None:
             continue
         found = pc.fill_null(parts.indices, -1).to_numpy()
-        valid = found >= 0  # other items, and null values, stay in their own place
-        index[valid] = sum(map(len, sources)) + found[valid]
+        valid = found >= 0  # null values stay in their own place
+        index[np.flatnonzero(flags)[valid]] = sum(map(len, sources)) + found[valid]
         sources.append(parts.distinct.cast(pa.string()))
     if len(sources) == 1:
         return items
