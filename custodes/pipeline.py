@@ -293,10 +293,10 @@ def open_pipeline(
     every lake file is recorded in the evidence ledger (`custodes.ledger.Ledger`). `node`
     names the lake segments; by default `Settings().node` (`CUSTODES_NODE`, docs/scale.md).
     """
-    if node is None:
-        from custodes.config import Settings
+    from custodes.config import Settings
 
-        node = Settings().node
+    settings = Settings()
+    node = node if node is not None else settings.node
     registry = registry if registry is not None else load()
     data_dir.mkdir(parents=True, exist_ok=True)
     protected = ProtectedChannels.from_policy(data_dir, load_policy(data_dir))
@@ -320,7 +320,11 @@ def open_pipeline(
             registry=registry,
             max_segment_bytes=max_segment_bytes,
             ledger=event_ledger,
-            leaf_worker=LeafWorker() if event_ledger is not None else None,
+            leaf_worker=(
+                LeafWorker(start_events=settings.ledger_worker_events)
+                if event_ledger is not None
+                else None
+            ),
             resend_grace_secs=resend_grace_secs,
         )
     except BaseException:

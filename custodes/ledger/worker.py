@@ -50,6 +50,7 @@ class LeafWorker:
     """The ingesting side: hands batches to the worker process and asks for segments' leaves."""
 
     def __init__(self, *, start_events: int | None = None) -> None:
+        #: 0: never start (everything is hashed in-process).
         self.start_events = START_EVENTS if start_events is None else start_events
         self.segments_hashed = 0  # segments whose leaves came from the worker
         self.process: subprocess.Popen[bytes] | None = None
@@ -61,7 +62,7 @@ class LeafWorker:
 
     def add(self, seq: int, events_ipc: bytes | pa.Buffer, rows: int) -> None:
         """A batch committed to segment `seq` (call in commit order; empty batches are ignored)."""
-        if self.is_broken or rows == 0:
+        if self.is_broken or rows == 0 or self.start_events == 0:
             return
         if self.process is None:
             for older in [held for held in self.held if held != seq]:
@@ -154,7 +155,6 @@ class LeafWorker:
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The worker process: hash each batch as it comes, answer each finished segment."""
-    from custodes.ingest.wal import read_ipc
     from custodes.ledger.encoding import id_bytes, leaf_hashes
 
     leaves: dict[int, list[bytes]] = {}
@@ -168,9 +168,9 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         payload = _read_exactly(source, size)
         if kind == ADD:
             try:
-                batch = read_ipc(pa.py_buffer(payload))
-                leaves.setdefault(seq, []).append(leaf_hashes(batch))
-                ids.setdefault(seq, []).append(id_bytes(batch))
+                table = pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
+                leaves.setdefault(seq, []).append(leaf_hashes(table))
+                ids.setdefault(seq, []).append(id_bytes(table))
             except Exception as error:  # any failure: that segment is hashed in-process
                 failed[seq] = repr(error)
             continue
