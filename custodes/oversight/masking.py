@@ -12,6 +12,7 @@ match; other texts take the per-match path (`replace_names`, Aho-Corasick). Each
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,7 +37,15 @@ class MaskResult:
 
     table: pa.Table
     revealed: frozenset[str]
-    masked: frozenset[str]
+    shown_aliases: tuple[pa.Array, ...] = ()  # every pseudonym put in place (and nulls)
+
+    @cached_property
+    def masked(self) -> frozenset[str]:
+        """The pseudonyms put in place (worked out when asked: a read does not need them)."""
+        if not self.shown_aliases:
+            return frozenset()
+        every = pa.concat_arrays([aliases.cast(pa.string()) for aliases in self.shown_aliases])
+        return frozenset(pc.unique(pc.drop_null(every)).to_pylist())
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def mask_table(
             column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
         columns.append(column)
     masked = pa.Table.from_arrays(columns, schema=table.schema)
-    return MaskResult(masked, frozenset(run.revealed_seen), run.masked_seen())
+    return MaskResult(masked, frozenset(run.revealed_seen), tuple(run.shown_aliases))
 
 
 def one_array(column: pa.ChunkedArray) -> pa.Array:
@@ -214,13 +223,6 @@ class MaskRun:
                 aliases = pc.if_else(is_revealed, pa.scalar(None, pa.string()), aliases)
         self.shown_aliases.append(aliases)
         return aliases
-
-    def masked_seen(self) -> frozenset[str]:
-        """The pseudonyms put in place in this pass."""
-        if not self.shown_aliases:
-            return frozenset()
-        every = pa.concat_arrays([aliases.cast(pa.string()) for aliases in self.shown_aliases])
-        return frozenset(pc.unique(pc.drop_null(every)).to_pylist())
 
     def mask_texts(self, arrays: list[pa.Array]) -> list[Parts] | None:
         """Several text arrays masked together (each distinct text searched once); None when no
