@@ -13,6 +13,7 @@ rows/s. Target: overhead under 25%.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -101,6 +102,8 @@ def main() -> None:
             assert "user0" not in str(result.table.slice(0, 50).to_pylist())
     base, ours = statistics.median(plain), statistics.median(masked)
     print(f"search of {rows:,} events, {args.people:,} people, median of {args.rounds} rounds")
+    loads = ", ".join(f"{load:.1f}" for load in os.getloadavg())
+    print(f"  machine: {os.cpu_count()} cores, load average {loads} (other work skews both)")
     print(f"  baseline (store.search, no door): {base * 1000:8.1f} ms  {rows / base:12,.0f} rows/s")
     print(f"  ours (Door.read, masked+ledger):  {ours * 1000:8.1f} ms  {rows / ours:12,.0f} rows/s")
     print(f"  overhead: {100 * (ours / base - 1):+.1f}% (target under +25%)")
@@ -108,6 +111,10 @@ def main() -> None:
     print(
         f"  CPU time (all threads): baseline {base_cpu * 1000:.1f} ms, ours {ours_cpu * 1000:.1f}"
         f" ms, overhead {100 * (ours_cpu / base_cpu - 1):+.1f}%"
+    )
+    print(
+        f"  fastest round: baseline {min(plain) * 1000:.1f} ms, ours {min(masked) * 1000:.1f} ms"
+        f" ({100 * (min(masked) / min(plain) - 1):+.1f}%)"
     )
 
 
