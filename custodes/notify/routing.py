@@ -192,6 +192,15 @@ class Notifier:
         self.dead_letters.record(name, payload, attempts, error)
         return Delivery(sink=name, is_delivered=False, attempts=attempts, error=error)
 
+    def outcomes(self) -> dict[tuple[str, str], int]:
+        """Per (sink, outcome): notifications `delivered`, tries `retried`, letters `dead`."""
+        found = {}
+        for key, count in self.counters.items():
+            sink, _, outcome = key.rpartition(":")
+            if sink:
+                found[(sink, outcome)] = count
+        return found
+
     def submit(self, payload: Mapping[str, Any]) -> None:
         """Queue an alert for the background thread (started on first use)."""
         if self._thread is None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from custodes.notify import build_notifier
 from custodes.store.users import Role
 from tests.api.conftest import bearer
+from tests.test_notify import Webhook, alert
 
 pytestmark = pytest.mark.anyio
 
@@ -48,3 +53,31 @@ async def test_jobs_as_json_for_status_readers_only(
         denied = await client.get("/api/jobs", headers=bearer(tokens[role]))
         assert denied.status_code == 403, role
     assert (await client.get("/api/jobs")).status_code == 401
+
+
+async def test_notification_outcomes_in_metrics(
+    app: FastAPI, client: httpx.AsyncClient, tokens: dict[Role, str], tmp_path: Path
+) -> None:
+    hook = Webhook([])
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    notifier = build_notifier(
+        {
+            "hook": {"type": "webhook", "url": hook.url},
+            "gone": {"type": "webhook", "url": f"http://127.0.0.1:{closed}/", "timeout_secs": 2},
+        },
+        {"retries": 1, "backoff_secs": 0, "routes": [{"sinks": ["hook", "gone"]}]},
+        tmp_path,
+    )
+    app.state.custodes.extras["notifier"] = notifier
+    try:
+        notifier.deliver(alert())
+        notifier.deliver(alert())
+    finally:
+        hook.close()
+    text = (await client.get("/metrics", headers=bearer(tokens[Role.ANALYST]))).text
+    lines = text.splitlines()
+    assert 'custodes_notifications_total{outcome="delivered",sink="hook"} 2.0' in lines
+    assert 'custodes_notifications_total{outcome="retried",sink="gone"} 4.0' in lines
+    assert 'custodes_notifications_total{outcome="dead",sink="gone"} 2.0' in lines

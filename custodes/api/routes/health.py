@@ -127,6 +127,16 @@ class ServiceCollector(Collector):
                 )
                 yield histogram
             yield from job_metrics(service.job_status())
+        notifier = self.state.extras.get("notifier")
+        if notifier is not None:
+            sent = CounterMetricFamily(
+                "custodes_notifications",
+                "Alert notifications per sink: delivered, retried (a failed try), dead (given up)",
+                labels=["sink", "outcome"],
+            )
+            for (sink, outcome), count in sorted(notifier.outcomes().items()):
+                sent.add_metric([sink, outcome], float(count))
+            yield sent
         alerts = GaugeMetricFamily(
             "custodes_alerts", "Alerts in the control database", labels=["level", "status"]
         )
