@@ -353,7 +353,7 @@ class MaskRun:
     def finder(self) -> Names | None:
         """The roster's names, or those plus the names learnt from this table."""
         roster = self.owner.roster_names()
-        learnt = Names.build(self.extra) if self.extra else None
+        learnt = self.owner.learnt_names(frozenset(self.extra)) if self.extra else None
         return learnt if roster is None else roster.joined(learnt)
 
 

@@ -119,6 +119,7 @@ class Pseudonymiser:
         self._alias_arrays: tuple[pa.Array, pa.Array] | None = None
         self._alias_lock = threading.Lock()
         self._names: Names | None = None
+        self._learnt_names: tuple[frozenset[str], Names | None] | None = None
         self._is_built = False
 
     @classmethod
@@ -133,6 +134,16 @@ class Pseudonymiser:
 
             self._names, self._is_built = Names.build(self.roster.identities), True
         return self._names
+
+    def learnt_names(self, names: frozenset[str]) -> Names | None:
+        """Names learnt from a table, ready to be found (the last set asked for is kept: the
+        same people tend to come back query after query)."""
+        from custodes.oversight.text_names import Names
+
+        last = self._learnt_names
+        if last is None or last[0] != names:
+            last = self._learnt_names = (names, Names.build(names))
+        return last[1]
 
     def is_person(self, value: str) -> bool:
         """Whether a value in an identifier column names a person (not SYSTEM, not a machine)."""
