@@ -171,11 +171,10 @@ def core_columns(
         core[name] = values.cast(CORE_TYPES[name])
     for name, default in (("event.dataset", "json"), ("event.kind", "event")):
         given = core.get(name)
-        core[name] = (
-            repeated([default], count)
-            if given is None
-            else pc.coalesce(given, pa.scalar(default, pa.string()))
-        )
+        if given is None:
+            core[name] = repeated([default], count)
+        elif given.null_count:
+            core[name] = pc.coalesce(given, pa.scalar(default, pa.string()))
     return core
 
 
