@@ -145,7 +145,8 @@ class Normaliser:
             indices = np.concatenate([np.arange(start, end) for start, end, _ in group])
             found = None
             if count >= MIN_GROUP:
-                found = getattr(parser, "parse_group")(take(records, group, indices))  # noqa: B009
+                parse_group = getattr(parser, "parse_group")  # noqa: B009
+                found = parse_group(spans_batch(records, group, indices))
             if found is None:
                 rest.extend(group)
                 continue
@@ -204,7 +205,7 @@ class Normaliser:
         return build_batch(rows, read, timestamps=timestamps), failures, kept
 
 
-def take(records: Sequence[RawRecord], spans: Sequence[Span], indices: Any) -> RawBatch:
+def spans_batch(records: Sequence[RawRecord], spans: Sequence[Span], indices: Any) -> RawBatch:
     """The records of these spans (whose indices are given too) as one batch."""
     if not isinstance(records, RawBatch):
         return RawBatch.of([records[index] for index in indices.tolist()])
