@@ -10,7 +10,7 @@ evidence exports through `Door.authorise_export`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -69,9 +69,15 @@ class AccessResult:
     revealed: frozenset[str] = field(default_factory=frozenset)
 
 
-def fetch(data_dir: Path, query: EventQuery) -> pa.Table:
-    """Read the lake for a query (the door's only reader)."""
+def fetch(data_dir: Path, query: EventQuery, *, skip: Collection[str] = ()) -> pa.Table:
+    """Read the lake for a query (the door's only reader). Columns in `skip` (those the door
+    withholds) are not read at all: they come back empty."""
     limit = max(0, min(query.limit, MAX_ROWS))
+    requested = list(query.columns) if query.columns else list(EVENT_SCHEMA.names)
+    kept = [name for name in requested if name not in skip]
+    columns = list(query.columns) if query.columns else None
+    if kept and len(kept) < len(requested):
+        columns = kept
     if query.event_ids:
         ids = list(dict.fromkeys(query.event_ids))[:limit]
         if not ids:
@@ -81,17 +87,34 @@ def fetch(data_dir: Path, query: EventQuery) -> pa.Table:
         until: datetime | str | None = None
         if query.around is not None:
             since, until = query.around[0] - timedelta(days=1), query.around[1] + timedelta(days=1)
-        return search(
-            data_dir, since=since, until=until, where=f"event.id in ({quoted})", limit=len(ids)
+        table = search(
+            data_dir,
+            since=since,
+            until=until,
+            where=f"event.id in ({quoted})",
+            limit=len(ids),
+            columns=columns,
         )
-    return search(
-        data_dir,
-        since=query.since,
-        until=query.until,
-        where=query.where,
-        limit=limit,
-        columns=list(query.columns) if query.columns else None,
-    )
+    else:
+        table = search(
+            data_dir,
+            since=query.since,
+            until=query.until,
+            where=query.where,
+            limit=limit,
+            columns=columns,
+        )
+    return with_empty(table, requested)
+
+
+def with_empty(table: pa.Table, names: list[str]) -> pa.Table:
+    """The table with the named columns it lacks put back in place, empty."""
+    for position, name in enumerate(names):
+        if name not in table.column_names:
+            is_core = name in EVENT_SCHEMA.names
+            kind = EVENT_SCHEMA.field(name).type if is_core else pa.string()
+            table = table.add_column(position, pa.field(name, kind), pa.nulls(len(table), kind))
+    return table
 
 
 class Door:
@@ -154,10 +177,12 @@ class Door:
     ) -> AccessResult:
         """Events for `actor`, masked unless granted, recorded in the access ledger."""
         self.authorise(actor, purpose, case_id)
-        _policy, pseudonyms = self.state()
-        table = fetch(self.data_dir, request)
+        policy, pseudonyms = self.state()
+        withhold = case_id is None
+        skip = policy.identifiers.withheld if withhold else ()
+        table = fetch(self.data_dir, request, skip=skip)
         allowed = active_subjects(self.control, actor.name, case_id, now=now)
-        query, withhold = request.to_dict(), case_id is None
+        query = request.to_dict()
         if allowed:
             masked = pseudonyms.mask(table, allowed, withhold=withhold)
             entry = self.record(

@@ -184,3 +184,19 @@ def test_an_export_of_people_in_clear_needs_grants(
     door.authorise_export(INVESTIGATOR, "investigation", "C-1", table)
     actions = [entry.action for entry in reversed(list_entries(control))]
     assert actions == ["export-refused", "reveal-request", "reveal-approve", "export"]
+
+
+def test_withheld_columns_are_not_read_and_come_back_empty(data_dir: Path) -> None:
+    from custodes.oversight.access import fetch
+
+    query = EventQuery(limit=100)
+    full = fetch(data_dir, query)
+    skipped = fetch(data_dir, query, skip=("event.original",))
+    assert skipped.schema.equals(full.schema)
+    assert skipped.column("event.original").null_count == skipped.num_rows == 30
+    assert full.column("event.original").null_count == 0
+    assert skipped.drop_columns(["event.original"]).equals(full.drop_columns(["event.original"]))
+    only = fetch(
+        data_dir, EventQuery(limit=5, columns=("event.original",)), skip=("event.original",)
+    )
+    assert only.column("event.original").null_count == 0  # nothing else asked for: read as is
