@@ -303,17 +303,22 @@ def read_lines(path: Path, format: str, received_at: datetime | None) -> Iterato
 
 
 def line_blocks(handle: IO[bytes]) -> Iterator[list[bytes]]:
-    """The lines of a file (without their line ends), one list per block read."""
+    """The lines of a file (without their line ends), one list per block read.
+
+    A line longer than a block is gathered piece by piece and joined once, when it ends.
+    """
     read = cast(io.BufferedIOBase, handle).read1  # one read at a time: a damaged end keeps the rest
-    carry = b""
+    carry: list[bytes] = []  # the start of a line that has not ended yet
     while block := read(LINE_BLOCK_BYTES):
-        has_cr = b"\r" in block or b"\r" in carry
-        lines = (carry + block).split(b"\n") if carry else block.split(b"\n")
-        carry = lines.pop()
-        if lines:
-            yield [line.rstrip(b"\r") for line in lines] if has_cr else lines
-    if carry:
-        yield [carry.rstrip(b"\r")]
+        if b"\n" not in block:
+            carry.append(block)
+            continue
+        has_cr = b"\r" in block or any(b"\r" in piece for piece in carry)
+        lines = (b"".join([*carry, block]) if carry else block).split(b"\n")
+        carry = [lines.pop()]
+        yield [line.rstrip(b"\r") for line in lines] if has_cr else lines
+    if last := b"".join(carry):
+        yield [last.rstrip(b"\r")]
 
 
 def numbered(lines: list[bytes], first: int, provenance: Provenance) -> RawBatch:
