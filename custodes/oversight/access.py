@@ -24,7 +24,7 @@ from custodes.events import EVENT_SCHEMA
 from custodes.oversight.access_log import AccessEntry, append_entry
 from custodes.oversight.grants import active_subjects
 from custodes.oversight.policy import Policy, load_policy, policy_path
-from custodes.oversight.pseudonyms import Pseudonymiser
+from custodes.oversight.pseudonyms import Pseudonymiser, reference_files
 from custodes.store import search
 from custodes.store.control import Control
 from custodes.store.users import User
@@ -129,11 +129,7 @@ class Door:
         self._pseudonyms: Pseudonymiser | None = None
 
     def _current_stamp(self) -> tuple[float, ...]:
-        paths = (
-            policy_path(self.data_dir),
-            self.data_dir / "reference" / "roster.parquet",
-            self.data_dir / "reference" / "accounts.parquet",
-        )
+        paths = (policy_path(self.data_dir), *reference_files(self.data_dir))
         return tuple(path.stat().st_mtime if path.exists() else 0.0 for path in paths)
 
     def state(self) -> tuple[Policy, Pseudonymiser]:

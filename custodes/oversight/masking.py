@@ -90,7 +90,9 @@ def mask_table(
     columns = []
     for name in table.column_names:
         column: pa.Array | pa.ChunkedArray = table.column(name)
-        if name in identifiers and masked_ids is not None:
+        if column.null_count == len(column):
+            pass  # nothing to mask, and its type (perhaps null) stays
+        elif name in identifiers and masked_ids is not None:
             column = masked_ids[identifiers.index(name)].taken()
         elif name in texts and masked_texts is not None:
             column = masked_texts[texts.index(name)].taken()

@@ -61,6 +61,12 @@ def short_account(value: str) -> str:
     return text.split("@", 1)[0]
 
 
+def reference_files(data_dir: Path) -> tuple[Path, Path]:
+    """The HR roster and directory accounts snapshots that `custodes posture import` writes."""
+    folder = data_dir / "reference"  # custodes.posture.reference: snapshot <name>.parquet
+    return folder / "people.parquet", folder / "accounts.parquet"
+
+
 @dataclass
 class Roster:
     """Every spelling of a person the roster knows -> their employee id."""
@@ -71,8 +77,7 @@ class Roster:
     def load(cls, data_dir: Path) -> Roster:
         """From the posture reference snapshots (roster and directory accounts), if imported."""
         roster = cls()
-        folder = data_dir / "reference"
-        people = folder / "roster.parquet"
+        people, accounts = reference_files(data_dir)
         if people.exists():
             for row in pq.read_table(people).to_pylist():
                 person = str(row.get("employee_id") or "")
@@ -81,7 +86,6 @@ class Roster:
                 names = [row.get("account"), row.get("email"), row.get("employee_id")]
                 full = f"{row.get('first_name') or ''} {row.get('last_name') or ''}".strip()
                 roster.add(person, [*names, full if " " in full else None])
-        accounts = folder / "accounts.parquet"
         if accounts.exists():
             for row in pq.read_table(accounts).to_pylist():
                 person = str(row.get("employee_id") or "")

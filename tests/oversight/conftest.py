@@ -79,7 +79,7 @@ def data_dir(tmp_path: Path) -> Path:
     with open_pipeline(folder) as pipeline:
         pipeline.submit(people_events())
     (folder / "reference").mkdir()
-    pq.write_table(roster_table(), folder / "reference" / "roster.parquet")
+    pq.write_table(roster_table(), folder / "reference" / "people.parquet")
     return folder
 
 

@@ -107,3 +107,18 @@ def test_leftmost_longest_keeps_a_match_after_a_straddling_one() -> None:
     starts, ends = np.array([0, 3, 7]), np.array([5, 10, 9])  # [0,5) kept, [3,10) dropped
     kept = leftmost_longest(starts, ends, np.array([0, 1, 2]))
     assert kept[2].tolist() == [0, 2]
+
+
+def test_the_roster_posture_imports_is_the_one_the_door_reads(tmp_path: Path) -> None:
+    from custodes.posture.reference import ImportRequest, import_reference
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "employee_id,first_name,last_name,email,account,department,title,status\n"
+        "E9,Ada,Quist,ada.quist@agency.gov,aquist,IT,Engineer,active\n"
+    )
+    import_reference(tmp_path / "data", ImportRequest(roster=roster))
+    known = Roster.load(tmp_path / "data")
+    assert known.identity("ada.quist@agency.gov") == "person:E9"
+    assert known.identity("AGENCY\\aquist") == "person:E9"
+    assert known.identity("Ada Quist") == "person:E9"

@@ -33,7 +33,7 @@ FRAGMENTS = [
 def awkward_masker(tmp_path: Path) -> Pseudonymiser:
     folder = tmp_path / "data"
     (folder / "reference").mkdir(parents=True)
-    pq.write_table(pa.table(AWKWARD_ROSTER), folder / "reference" / "roster.parquet")
+    pq.write_table(pa.table(AWKWARD_ROSTER), folder / "reference" / "people.parquet")
     return Pseudonymiser.for_data_dir(folder, load_policy(folder).identifiers)
 
 
