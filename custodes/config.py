@@ -34,6 +34,3 @@ class Settings(BaseSettings):
     #: critical); rules below it only feed correlations and hunts asked for them. Checked where
     #: it is used, by custodes.detect.levels (docs/detect.md, "Alert levels").
     alert_min_level: str = "low"
-    #: A WAL segment this large starts the ledger's leaf worker process (docs/ledger.md, "The
-    #: leaf worker"); 0 never starts it (all hashing in the ingesting process).
-    ledger_worker_events: Annotated[int, Field(ge=0)] = 20_000

@@ -34,7 +34,7 @@ from custodes.ingest.wal import (
     segment_seq,
 )
 from custodes.ledger import Ledger
-from custodes.ledger.worker import LeafWorker
+from custodes.ledger.prehash import LeafHashing
 from custodes.normalise import Normaliser
 from custodes.oversight.policy import load_policy
 from custodes.oversight.protected import ProtectedChannels
@@ -87,11 +87,11 @@ class Pipeline:
         registry: Registry | None = None,
         max_segment_bytes: int = 64 << 20,
         resend_grace_secs: float = DEFAULT_RESEND_GRACE_SECS,
-        leaf_worker: LeafWorker | None = None,
+        leaf_hashing: LeafHashing | None = None,
     ) -> None:
         self.data_dir = data_dir
-        #: Hashes the ledger's leaves in another process as batches are committed.
-        self.leaf_worker = leaf_worker if isinstance(ledger, Ledger) else None
+        #: Hashes the ledger's leaves in a thread as batches are committed.
+        self.leaf_hashing = leaf_hashing if isinstance(ledger, Ledger) else None
         self.normaliser = normaliser
         self.node = node
         self.ledger = ledger
@@ -155,9 +155,9 @@ class Pipeline:
         self.raise_flush_error()
         started, started_cpu = time.perf_counter(), time.thread_time()
         with self.lock:
-            events_ipc = self.wal.append(events, failures, cursors)
-            if self.leaf_worker is not None and self.wal.current_seq is not None:
-                self.leaf_worker.add(self.wal.current_seq, events_ipc, events.num_rows)
+            self.wal.append(events, failures, cursors)
+            if self.leaf_hashing is not None and self.wal.current_seq is not None:
+                self.leaf_hashing.add(self.wal.current_seq, events)
             self.frames.append(Frame(events, failures, tuple(cursors)))
             self.cursors.update(cursors)
             if self.wal.is_full():
@@ -199,8 +199,8 @@ class Pipeline:
             self.pending.put(None)
             self.flusher.join()
             self.wal.close()
-            if self.leaf_worker is not None:
-                self.leaf_worker.close()
+            if self.leaf_hashing is not None:
+                self.leaf_hashing.close()
             if self.ledger is not None:
                 self.ledger.close()
 
@@ -265,10 +265,10 @@ class Pipeline:
     def record_in_ledger(
         self, seq: int, files: list[tuple[str, pa.Table]], order: np.ndarray
     ) -> None:
-        """Record a segment's lake files, with the leaves the worker hashed when it has them."""
+        """Record a segment's lake files, with the leaves hashed as they came when there are."""
         assert self.ledger is not None
-        if self.leaf_worker is not None and isinstance(self.ledger, Ledger):
-            prehashed = self.leaf_worker.leaves(seq, order, self.ledger.frontier)
+        if self.leaf_hashing is not None and isinstance(self.ledger, Ledger):
+            prehashed = self.leaf_hashing.leaves(seq, order, self.ledger.frontier)
             if prehashed is not None:
                 self.ledger.record_many(files, prehashed)
                 return
@@ -320,11 +320,7 @@ def open_pipeline(
             registry=registry,
             max_segment_bytes=max_segment_bytes,
             ledger=event_ledger,
-            leaf_worker=(
-                LeafWorker(start_events=settings.ledger_worker_events)
-                if event_ledger is not None
-                else None
-            ),
+            leaf_hashing=LeafHashing() if event_ledger is not None else None,
             resend_grace_secs=resend_grace_secs,
         )
     except BaseException:

@@ -218,17 +218,12 @@ class WriteAheadLog:
 
     def append(
         self, events: pa.RecordBatch, failures: pa.RecordBatch, cursors: Sequence[Cursor] = ()
-    ) -> pa.Buffer:
-        """Write one frame and fsync it; after this returns the batch survives a crash.
-
-        Returns the events' Arrow IPC stream as written (the ledger's worker hashes it).
-        """
+    ) -> None:
+        """Write one frame and fsync it; after this returns the batch survives a crash."""
         if self.handle is None:
             self.open_segment()
         assert self.handle is not None
         pieces = encode_frame(events, failures, cursors)
-        events_ipc = pieces[3]
-        assert isinstance(events_ipc, pa.Buffer)
         written = os.writev(self.handle, pieces)
         expected = sum(len(piece) if isinstance(piece, bytes) else piece.size for piece in pieces)
         if written != expected:  # writev may be short on huge frames: finish the rest
@@ -238,7 +233,6 @@ class WriteAheadLog:
         os.fsync(self.handle)
         self.current_bytes += expected
         self.current_events += events.num_rows
-        return events_ipc
 
     @property
     def current_seq(self) -> int | None:

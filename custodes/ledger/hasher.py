@@ -1,7 +1,7 @@
 """New lake files' digests, leaves and ids, and the frontier they extend, hashed in this process.
 
-`custodes.ledger.worker` computes the same leaves in another process while events are ingested;
-this is the path for everything else (small segments, replays, a worker that died).
+`custodes.ledger.prehash` computes the same leaves in a thread while events are committed; this
+is the path for everything else (segments replayed after a crash, a batch it could not hash).
 """
 
 from __future__ import annotations
