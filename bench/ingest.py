@@ -10,8 +10,8 @@
    `evtx` package's JSON
    records, `orjson.loads`, `from_pylist`, Parquet.
 Each figure is the median of `--runs` runs, in wall time and in CPU time (all threads of the
-process: `time.process_time`, plus the CPU time of ended child processes: the ledger hashes large
-batches in a worker process). On a shared machine wall time mostly measures the others' load;
+process: `time.process_time`, plus the CPU time of ended child processes, should any part of the
+path run in one). On a shared machine wall time mostly measures the others' load;
 CPU time is what the work itself costs. Custodes runs with and without the evidence ledger
 alternate in the same loop, and the ledger's cost is printed as the ratio of the two. A line
 after each shows where the last Custodes run spent its time (normalise, WAL, detection in the
@@ -180,7 +180,7 @@ class Measured:
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process (all threads) and of its ended children (the ledger's worker)."""
+    """CPU time of this process (all threads) and of its ended child processes."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 
