@@ -200,6 +200,15 @@ class RawBatch(Sequence[RawRecord]):
     def __len__(self) -> int:
         return len(self.datas)
 
+    def __iter__(self) -> Iterator[RawRecord]:
+        for start, end, run in self.runs():
+            for data, position in zip(
+                self.datas[start:end], self.positions[start:end], strict=True
+            ):
+                yield RawRecord(
+                    data, run.source, run.origin, position, run.format, run.received_at, run.context
+                )
+
     @overload
     def __getitem__(self, index: int) -> RawRecord: ...
 
