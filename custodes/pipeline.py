@@ -201,6 +201,8 @@ class Pipeline:
             self.wal.close()
             if self.leaf_hashing is not None:
                 self.leaf_hashing.close()
+                self.seconds["ledger hashing"] = self.leaf_hashing.seconds
+                self.cpu_seconds["ledger hashing"] = self.leaf_hashing.cpu_seconds
             if self.ledger is not None:
                 self.ledger.close()
 
