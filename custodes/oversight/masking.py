@@ -102,6 +102,10 @@ def mask_table(
             values = rebuild_items(
                 items, [(text_parts, kind == TEXT), (id_parts, kind == IDENTIFIER)]
             )
+            if withhold:  # a source field named like a withheld column is withheld too
+                named = pc.is_in(keys, value_set=pa.array(owner.identifiers.withheld, pa.string()))
+                if pc.any(named).as_py():
+                    values = pc.if_else(named, pa.scalar(None, values.type), values)
             mask = fields.is_null() if fields.null_count else None
             column = pa.MapArray.from_arrays(offsets, keys, values, type=fields.type, mask=mask)
         columns.append(column)

@@ -122,3 +122,18 @@ def test_the_roster_posture_imports_is_the_one_the_door_reads(tmp_path: Path) ->
     assert known.identity("ada.quist@agency.gov") == "person:E9"
     assert known.identity("AGENCY\\aquist") == "person:E9"
     assert known.identity("Ada Quist") == "person:E9"
+
+
+def test_a_source_field_named_like_a_withheld_column_is_withheld_too(data_dir: Path) -> None:
+    raw = '{"user": "jsmith", "note": "the whole record"}'
+    fields = pa.array(
+        [[("event.original", raw), ("host.name", "ws-1")]], pa.map_(pa.string(), pa.string())
+    )
+    table = pa.table({"event.original": pa.array([raw]), "fields": fields})
+    masked = masker(data_dir).mask(table, withhold=True).table
+    assert masked.column("event.original").to_pylist() == [None]
+    assert masked.column("fields").to_pylist() == [
+        [("event.original", None), ("host.name", "ws-1")]
+    ]
+    kept = masker(data_dir).mask(table).table.column("fields").to_pylist()[0]
+    assert kept[0][1] is not None and "jsmith" not in kept[0][1]  # masked, not withheld
