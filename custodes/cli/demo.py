@@ -44,7 +44,7 @@ STATUS_STYLE = {
 def generate_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write (created).", file_okay=False)],
     people: Annotated[int, typer.Option(help="Current staff (at least 20).")] = 200,
-    days: Annotated[int, typer.Option(help="Days of telemetry.")] = 7,
+    days: Annotated[int, typer.Option(help="Days of telemetry.")] = 14,
     seed: Annotated[int, typer.Option(help="Same seed and start, same bytes.")] = 7,
     start: Annotated[
         str | None, typer.Option(help="First day, YYYY-MM-DD (default: DAYS days ago).")
@@ -118,7 +118,7 @@ def run_command(
         typer.Option("--data-dir", help="The demo's data directory (replaced).", file_okay=False),
     ] = Path("demo-data"),
     people: Annotated[int, typer.Option(help="Current staff (at least 20).")] = 200,
-    days: Annotated[int, typer.Option(help="Days of telemetry, ending yesterday.")] = 7,
+    days: Annotated[int, typer.Option(help="Days of telemetry, ending yesterday.")] = 14,
     seed: Annotated[int, typer.Option(help="Seed of the generator.")] = 7,
     port: Annotated[int, typer.Option(help="HTTP port on 127.0.0.1 (API, web UI, ingest).")] = 8080,
     rules: Annotated[

@@ -34,7 +34,7 @@ class DemoSettings:
     """How big, how long, from when, and which seed."""
 
     people: int = 200
-    days: int = 7
+    days: int = 14
     seed: int = 7
     start: date | None = None  # default: `days` days before today (UTC)
 

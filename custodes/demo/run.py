@@ -58,7 +58,7 @@ class RunSettings:
 
     data_dir: Path = Path("demo-data")
     people: int = 200
-    days: int = 7
+    days: int = 14
     seed: int = 7
     port: int = 8080
     #: Rule folders or files; None: SigmaHQ's from the shared datasets when present.
