@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from custodes.demo.hosts import Context
@@ -161,84 +163,70 @@ def sysmon(
         )
     ]
     emit(stream, SYSMON_PROCESS, times, hosts[owners], ctx.computers[hosts[owners]], rows, SYSMON)
+
+    def emit_caused(
+        kind: str,
+        picked: np.ndarray,
+        at: np.ndarray,
+        details: Callable[[str, int], tuple[object, ...]],
+    ) -> None:
+        """One event of `kind` per picked process: its time, guid, pid and image, then `details`."""
+        stamps = [sysmon_time(stamp) for stamp in iso_stamps(at)]
+        where = hosts[owners[picked]]
+        rows = [
+            (
+                stamps[k],
+                guids[n],
+                int(pids[n]),
+                escape(PROGRAMS[int(choice[n])][0]),
+                *details(stamps[k], n),
+            )
+            for k, n in enumerate(picked.tolist())
+        ]
+        emit(stream, kind, at, where, ctx.computers[where], rows, SYSMON)
+
     networked = np.array([PROGRAMS[program][6] for program in choice.tolist()], dtype=bool)
     net = np.flatnonzero(networked)
-    net_times = times[net] + rng.integers(1, 30, net.size) * MICROS
-    net_utc = [sysmon_time(stamp) for stamp in iso_stamps(net_times)]
-    emit(
-        stream,
+    emit_caused(
         SYSMON_NETWORK,
-        net_times,
-        hosts[owners[net]],
-        ctx.computers[hosts[owners[net]]],
-        [
-            (
-                net_utc[k],
-                guids[n],
-                int(pids[n]),
-                escape(PROGRAMS[int(choice[n])][0]),
-                accounts[owners[n]],
-                ctx.host_ips[hosts[owners[n]]],
-                ctx.computers[hosts[owners[n]]],
-                50000 + (n * 7) % 15000,
-                f"52.96.{n % 200}.{n % 250 + 1}",
-                CLOUD_HOSTS[n % len(CLOUD_HOSTS)],
-                443,
-                "https",
-            )
-            for k, n in enumerate(net.tolist())
-        ],
-        SYSMON,
+        net,
+        times[net] + rng.integers(1, 30, net.size) * MICROS,
+        lambda _stamp, n: (
+            accounts[owners[n]],
+            ctx.host_ips[hosts[owners[n]]],
+            ctx.computers[hosts[owners[n]]],
+            50000 + (n * 7) % 15000,
+            f"52.96.{n % 200}.{n % 250 + 1}",
+            CLOUD_HOSTS[n % len(CLOUD_HOSTS)],
+            443,
+            "https",
+        ),
     )
     saved = np.flatnonzero(rng.random(owners.size) < 0.35)
-    file_times = times[saved] + rng.integers(2, 60, saved.size) * MINUTE
-    file_utc = [sysmon_time(stamp) for stamp in iso_stamps(file_times)]
-    emit(
-        stream,
+    emit_caused(
         SYSMON_FILE,
-        file_times,
-        hosts[owners[saved]],
-        ctx.computers[hosts[owners[saved]]],
-        [
-            (
-                file_utc[k],
-                guids[n],
-                int(pids[n]),
-                escape(PROGRAMS[int(choice[n])][0]),
-                escape(
-                    f"C:\\Users\\{accounts[owners[n]]}\\Documents\\{DOCUMENTS[n % 8]}-"
-                    f"{n % 97}{EXTENSIONS[n % 4]}"
-                ),
-                file_utc[k],
-                accounts[owners[n]],
-            )
-            for k, n in enumerate(saved.tolist())
-        ],
-        SYSMON,
+        saved,
+        times[saved] + rng.integers(2, 60, saved.size) * MINUTE,
+        lambda stamp, n: (
+            escape(
+                f"C:\\Users\\{accounts[owners[n]]}\\Documents\\{DOCUMENTS[n % 8]}-"
+                f"{n % 97}{EXTENSIONS[n % 4]}"
+            ),
+            stamp,
+            accounts[owners[n]],
+        ),
     )
     written = np.flatnonzero(rng.random(owners.size) < 0.1)
-    reg_times = times[written] + 3 * MICROS
-    reg_utc = [sysmon_time(stamp) for stamp in iso_stamps(reg_times)]
-    emit(
-        stream,
+    emit_caused(
         SYSMON_REGISTRY,
-        reg_times,
-        hosts[owners[written]],
-        ctx.computers[hosts[owners[written]]],
-        [
-            (
-                reg_utc[k],
-                guids[n],
-                int(pids[n]),
-                escape(PROGRAMS[int(choice[n])][0]),
-                escape(
-                    f"HKU\\{ctx.sids[day.present[owners[n]]]}\\Software\\Microsoft\\Office\\16.0"
-                    "\\Common\\General\\LastAutoSave"
-                ),
-                "DWORD (0x00000001)",
-                accounts[owners[n]],
-            )
-            for k, n in enumerate(written.tolist())
-        ],
-        SYSMON,
+        written,
+        times[written] + 3 * MICROS,
+        lambda _stamp, n: (
+            escape(
+                f"HKU\\{ctx.sids[day.present[owners[n]]]}\\Software\\Microsoft\\Office\\16.0"
+                "\\Common\\General\\LastAutoSave"
+            ),
+            "DWORD (0x00000001)",
+            accounts[owners[n]],
+        ),
     )
