@@ -10,8 +10,7 @@
    `evtx` package's JSON
    records, `orjson.loads`, `from_pylist`, Parquet.
 Each figure is the median of `--runs` runs, in wall time and in CPU time (all threads of the
-process: `time.process_time`, plus the CPU time of ended child processes, should any part of the
-path run in one). On a shared machine wall time mostly measures the others' load;
+process: `time.process_time`). On a shared machine wall time mostly measures the others' load;
 CPU time is what the work itself costs. Custodes runs with and without the evidence ledger
 alternate in the same loop, and the ledger's cost is printed as the ratio of the two. A line
 after each shows where the last Custodes run spent its time (normalise, WAL, detection in the
@@ -24,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import shutil
 import statistics
 import sys
@@ -180,20 +178,14 @@ class Measured:
         return self.count / statistics.median(self.wall), self.count / statistics.median(self.cpu)
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process (all threads) and of its ended child processes."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-
-
 def run_once(work: Callable[[Path], int], into: Measured) -> None:
     """One run in a fresh temp dir, its wall and process CPU seconds added to `into`."""
     out = Path(tempfile.mkdtemp(prefix="custodes-bench-"))
     try:
-        begin, begin_cpu = time.perf_counter(), cpu_seconds()
+        begin, begin_cpu = time.perf_counter(), time.process_time()
         into.count = work(out)
         into.wall.append(time.perf_counter() - begin)
-        into.cpu.append(cpu_seconds() - begin_cpu)
+        into.cpu.append(time.process_time() - begin_cpu)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 

@@ -39,12 +39,7 @@ from custodes.normalise import Normaliser
 from custodes.oversight.policy import load_policy
 from custodes.oversight.protected import ProtectedChannels
 from custodes.plugins import Registry, load
-from custodes.store.lake import (
-    EventLedger,
-    ordered_lake_files,
-    record_files,
-    write_lake_files,
-)
+from custodes.store.lake import EventLedger, lake_files, record_files, write_lake_files
 from custodes.store.quarantine import (
     QUARANTINE_SCHEMA,
     failures_batch,
@@ -248,7 +243,7 @@ class Pipeline:
                 schema=QUARANTINE_SCHEMA,
             )
             started, started_cpu = time.perf_counter(), time.thread_time()
-            files, order = ordered_lake_files(events, node=self.node, seq=seq)
+            files, order = lake_files(events, node=self.node, seq=seq)
             write_lake_files(self.data_dir, files)
             write_failures(self.data_dir, failures, node=self.node, seq=seq)
             written, written_cpu = time.perf_counter(), time.thread_time()
@@ -295,10 +290,10 @@ def open_pipeline(
     every lake file is recorded in the evidence ledger (`custodes.ledger.Ledger`). `node`
     names the lake segments; by default `Settings().node` (`CUSTODES_NODE`, docs/scale.md).
     """
-    from custodes.config import Settings
+    if node is None:
+        from custodes.config import Settings
 
-    settings = Settings()
-    node = node if node is not None else settings.node
+        node = Settings().node
     registry = registry if registry is not None else load()
     data_dir.mkdir(parents=True, exist_ok=True)
     protected = ProtectedChannels.from_policy(data_dir, load_policy(data_dir))

@@ -192,7 +192,7 @@ class Ledger:
 
         The leaves of all new files are encoded and hashed in one pass and each ledger file is
         appended and fsync'ed once, not once per lake file (a segment of Windows events may
-        span a hundred dataset/day partitions). `prehashed` (from `custodes.ledger.worker`) is
+        span a hundred dataset/day partitions). `prehashed` (from `custodes.ledger.prehash`) is
         used when it covers exactly these files from the current tree size; else they are hashed
         here.
         """

@@ -49,13 +49,9 @@ def partition_name(dataset: str) -> str:
     return UNSAFE_NAME.sub("_", dataset) or UNKNOWN_DATASET
 
 
-def partitions(table: pa.Table) -> list[tuple[str, str, pa.Table]]:
-    """Split events into (dataset, YYYY-MM-DD, rows sorted by @timestamp) parts."""
-    return ordered_partitions(table)[0]
-
-
-def ordered_partitions(table: pa.Table) -> tuple[list[tuple[str, str, pa.Table]], np.ndarray]:
-    """`partitions`, and the order of `table`'s rows in them (parts concatenated) as indices."""
+def partitions(table: pa.Table) -> tuple[list[tuple[str, str, pa.Table]], np.ndarray]:
+    """Split events into (dataset, YYYY-MM-DD, rows sorted by @timestamp) parts; also the order
+    of `table`'s rows in them (parts concatenated), as row numbers."""
     if table.num_rows == 0:
         return [], np.arange(0)
     datasets = pc.fill_null(table["event.dataset"], UNKNOWN_DATASET)
@@ -117,16 +113,12 @@ def write_parquet(path: Path, table: pa.Table) -> None:
     fsync_directory(path.parent)
 
 
-def lake_files(table: pa.Table, *, node: str, seq: int) -> list[tuple[str, pa.Table]]:
-    """One segment's events as (path relative to data_dir, rows) per dataset and day."""
-    return ordered_lake_files(table, node=node, seq=seq)[0]
-
-
-def ordered_lake_files(
+def lake_files(
     table: pa.Table, *, node: str, seq: int
 ) -> tuple[list[tuple[str, pa.Table]], np.ndarray]:
-    """`lake_files`, and the order of `table`'s rows in them (files concatenated) as indices."""
-    parts, order = ordered_partitions(table)
+    """One segment's events as (path relative to data_dir, rows) per dataset and day; also the
+    order of `table`'s rows in them (files concatenated), as row numbers."""
+    parts, order = partitions(table)
     files = [
         (f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet", part)
         for dataset, day, part in parts
@@ -162,7 +154,7 @@ def write_events(
     The ledger hears of each file once it is durable, also of files a replay found already
     written (it ignores paths it knows).
     """
-    files = lake_files(table, node=node, seq=seq)
+    files, _ = lake_files(table, node=node, seq=seq)
     write_lake_files(data_dir, files)
     if ledger is not None:
         record_files(ledger, files)
