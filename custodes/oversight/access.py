@@ -179,33 +179,19 @@ class Door:
         table = fetch(self.data_dir, request, skip=skip)
         allowed = active_subjects(self.control, actor.name, case_id, now=now)
         query = request.to_dict()
+
+        def record(revealed: frozenset[str]) -> int:
+            return self.record(
+                actor, request.kind, purpose, case_id, query, table.num_rows, revealed, now=now
+            )
+
         if allowed:
             masked = pseudonyms.mask(table, allowed, withhold=withhold)
-            entry = self.record(
-                actor,
-                request.kind,
-                purpose,
-                case_id,
-                query,
-                table.num_rows,
-                masked.revealed,
-                now=now,
-            )
-            return AccessResult(masked.table, entry, masked.revealed)
+            return AccessResult(masked.table, record(masked.revealed), masked.revealed)
         # Nobody is shown in clear, so the entry is known before masking: it is written while
         # the table is masked, and both are done before anything is handed out.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="access-ledger") as writer:
-            pending = writer.submit(
-                self.record,
-                actor,
-                request.kind,
-                purpose,
-                case_id,
-                query,
-                table.num_rows,
-                frozenset(),
-                now=now,
-            )
+            pending = writer.submit(record, frozenset())
             masked = pseudonyms.mask(table, allowed, withhold=withhold)
             entry = pending.result()
         return AccessResult(masked.table, entry, masked.revealed)
