@@ -19,6 +19,23 @@ from custodes.serve import Counters, LatencyHistogram, load_config, parse_config
 from tests.ingest.running import RunningService, stored
 
 
+def failed_logon() -> bytes:
+    """A Windows 4625 as JSON on one syslog TCP line."""
+    event = {
+        "Event": {
+            "System": {
+                "EventID": 4625,
+                "Channel": "Security",
+                "Computer": "ws01",
+                "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
+                "TimeCreated": {"#attributes": {"SystemTime": "2026-01-02T03:04:05Z"}},
+            },
+            "EventData": {"TargetUserName": "alice", "IpAddress": "10.0.0.9"},
+        }
+    }
+    return orjson.dumps(event) + b"\n"
+
+
 @pytest.mark.parametrize(
     ("document", "key"),
     [
@@ -210,20 +227,8 @@ def test_serve_detects_on_the_stream_and_notifies_a_webhook(tmp_path: Path) -> N
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         address = orjson.loads(ready.read_bytes())["listening"]["tcp"].rsplit(":", 1)
-        event = {
-            "Event": {
-                "System": {
-                    "EventID": 4625,
-                    "Channel": "Security",
-                    "Computer": "ws01",
-                    "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
-                    "TimeCreated": {"#attributes": {"SystemTime": "2026-01-02T03:04:05Z"}},
-                },
-                "EventData": {"TargetUserName": "alice", "IpAddress": "10.0.0.9"},
-            }
-        }
         with socket.create_connection(("127.0.0.1", int(address[1]))) as sender:
-            sender.sendall(orjson.dumps(event) + b"\n")
+            sender.sendall(failed_logon())
             sender.shutdown(socket.SHUT_WR)
             with sender.makefile("rb") as answer:
                 assert answer.read() == b"ok 1\n"

@@ -22,6 +22,7 @@ from custodes.serve.jobs import Job, every
 from custodes.store.alerts import list_alerts, save_alerts
 from custodes.store.control import open_control
 from tests.test_notify import Webhook
+from tests.test_service import failed_logon
 from tests.ueba.office import at, logon, office, privilege, write_lake
 
 FAILED_LOGON_RULE = """
@@ -33,23 +34,6 @@ logsource: {product: windows, service: security}
 detection: {selection: {EventID: 4625}, condition: selection}
 level: high
 """
-
-
-def failed_logon() -> bytes:
-    """A Windows 4625 as JSON on one syslog TCP line."""
-    event = {
-        "Event": {
-            "System": {
-                "EventID": 4625,
-                "Channel": "Security",
-                "Computer": "ws01",
-                "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
-                "TimeCreated": {"#attributes": {"SystemTime": "2026-01-02T03:04:05Z"}},
-            },
-            "EventData": {"TargetUserName": "alice", "IpAddress": "10.0.0.9"},
-        }
-    }
-    return orjson.dumps(event) + b"\n"
 
 
 def office_with_findings(data_dir: Path) -> None:
