@@ -96,30 +96,3 @@ def run(data_dir: Path, policy: Policy, ledger: Ledger, *, today: date) -> list[
         shutil.rmtree(folder)
         purged.append(partition)
     return purged
-
-
-async def retention_schedule(
-    data_dir: Path, ledger: Ledger | None, *, every_secs: float = 24 * 3600.0
-) -> None:
-    """Run retention every `every_secs`, the first time one interval after the start (a task of
-    the service; cancel to stop). A failure is logged and retried at the next run.
-    """
-    import asyncio
-    import logging
-    from datetime import UTC, datetime
-
-    from custodes.oversight.policy import load_policy
-
-    log = logging.getLogger("custodes.retention")
-    while True:
-        await asyncio.sleep(every_secs)
-        if ledger is not None:
-            try:
-                today = datetime.now(UTC).date()
-                purged = await asyncio.to_thread(
-                    run, data_dir, load_policy(data_dir), ledger, today=today
-                )
-                if purged:
-                    log.warning("retention purged %d partition(s)", len(purged))
-            except Exception:  # the outer loop of a long-running task: log, go on
-                log.exception("retention run failed")

@@ -1,4 +1,4 @@
-"""Jobs the service runs itself on a timetable: posture checks and UEBA scoring.
+"""Jobs the service runs itself on a timetable: retention, posture checks and UEBA scoring.
 
 Each job is an asyncio task that sleeps until its next run and then does the work in a worker
 thread (the event loop and ingest carry on). A failed run is logged and counted and the next
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from custodes.serve.config import ScheduleConfig
 
 if TYPE_CHECKING:
+    from custodes.ledger import Ledger
     from custodes.posture.settings import PostureSettings
 
 log = logging.getLogger("custodes.jobs")
@@ -33,6 +34,8 @@ log = logging.getLogger("custodes.jobs")
 Work = Callable[[datetime], Mapping[str, Any]]
 Timetable = Callable[[datetime], float]  # now -> seconds until the next run
 AlertListener = Callable[[Sequence[int]], None]  # the ids of the alerts a run created
+#: Retention runs once a day, the first time a day after the start.
+RETENTION_EVERY_SECS = 24 * 3600.0
 
 
 @dataclass
@@ -225,6 +228,23 @@ def ueba_work(data_dir: Path, threshold: float) -> Work:
         }
 
     return work
+
+
+def retention_job(data_dir: Path, ledger: Ledger, every_secs: float = RETENTION_EVERY_SECS) -> Job:
+    """Purge the partitions past the policy's retention (legal holds kept), each purge signed
+    in the service's ledger first (custodes.oversight.retention); daily by default."""
+
+    def work(now: datetime) -> Mapping[str, Any]:
+        from custodes.oversight import retention
+        from custodes.oversight.policy import load_policy
+
+        today = now.astimezone(UTC).date()
+        purged = retention.run(data_dir, load_policy(data_dir), ledger, today=today)
+        if purged:
+            log.warning("retention purged %d partition(s)", len(purged))
+        return {"purged": len(purged)}
+
+    return Job("retention", work, every(every_secs))
 
 
 def scheduled_jobs(

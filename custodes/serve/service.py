@@ -36,7 +36,7 @@ from custodes.ingest.tail import FileTail
 from custodes.serve.batcher import Batcher, SubmitResult
 from custodes.serve.config import ServiceConfig, SyslogSourceConfig, TailSourceConfig, split_address
 from custodes.serve.counters import LATENCY_BUCKETS_SECS, Counters
-from custodes.serve.jobs import AlertListener, Job, scheduled_jobs
+from custodes.serve.jobs import AlertListener, Job, retention_job, scheduled_jobs
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ class Service:
         self.listening: dict[str, str] = {}
         self.stopping = asyncio.Event()
         self.started = asyncio.Event()
-        self.retention: asyncio.Task[None] | None = None
         self.jobs: dict[str, Job] = {}
+        self.retention: Job | None = None
 
     # --- what the API shows (custodes.api.deps.ServiceStatus) -------------------------------
 
@@ -147,6 +147,8 @@ class Service:
         self.jobs = scheduled_jobs(
             self.config.schedule, self.config.posture, self.data_dir, on_alerts=self.on_job_alerts
         )
+        ledger = getattr(self.pipeline, "ledger", None)  # the policy's purges are signed in it
+        self.retention = retention_job(self.data_dir, ledger) if ledger is not None else None
         self.tasks.append(asyncio.create_task(self.intake.run(), name="custodes-batcher"))
         for name, source in self.config.sources.items():
             if isinstance(source, SyslogSourceConfig):
@@ -155,12 +157,8 @@ class Service:
                 self.start_tail(name, source)
         if self.app_factory is not None:
             await self.start_http()
-        from custodes.oversight.retention import retention_schedule  # the policy's purges
-
-        ledger = getattr(self.pipeline, "ledger", None)
-        self.retention = asyncio.create_task(
-            retention_schedule(self.data_dir, ledger), name="custodes-retention"
-        )
+        if self.retention is not None:
+            self.retention.start()
         for job in self.jobs.values():  # posture checks, UEBA scoring (custodes.serve.jobs)
             job.start()
         self.write_ready_file()
@@ -293,8 +291,7 @@ class Service:
     async def shutdown(self) -> None:
         """Stop accepting, commit everything already queued, stop the worker thread."""
         if self.retention is not None:
-            self.retention.cancel()
-            await asyncio.gather(self.retention, return_exceptions=True)
+            await self.retention.stop()
         for job in self.jobs.values():
             await job.stop()
         for source in self.syslog:

@@ -79,22 +79,22 @@ def test_a_run_purges_exactly_the_expired_unheld_partitions(tmp_path: Path) -> N
 def test_the_service_schedule_purges_after_one_interval(tmp_path: Path) -> None:
     import asyncio
 
-    from custodes.oversight.retention import retention_schedule
+    from custodes.serve.jobs import retention_job
 
     data_dir = tmp_path / "data"
     seed(data_dir)
 
     async def one_run() -> None:
         with Ledger(data_dir) as ledger:
-            task = asyncio.create_task(retention_schedule(data_dir, ledger, every_secs=0.2))
+            job = retention_job(data_dir, ledger, every_secs=0.2)
+            job.start()
             await asyncio.sleep(0.05)
             assert (data_dir / "lake" / "dataset=proxy" / "date=2023-05-01").exists()
             for _ in range(100):
                 if not (data_dir / "lake" / "dataset=proxy" / "date=2023-05-01").exists():
                     break
                 await asyncio.sleep(0.05)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await job.stop()
 
     asyncio.run(one_run())
     assert not (data_dir / "lake" / "dataset=proxy" / "date=2023-05-01").exists()
