@@ -26,8 +26,9 @@ from custodes.store.users import Role, User
 
 ADMIN_PURPOSE = "account-administration"
 OVERSIGHT_PURPOSE = "oversight-review"
-#: Roles that see the people of posture findings in clear.
-NAMED_ROLES = (Role.ADMIN, Role.OVERSIGHT)
+#: Roles that see the people of posture findings in clear, and the purpose they read for.
+OWN_PURPOSES = {Role.ADMIN: ADMIN_PURPOSE, Role.OVERSIGHT: OVERSIGHT_PURPOSE}
+NAMED_ROLES = tuple(OWN_PURPOSES)
 FIELDS = pa.map_(pa.string(), pa.string())
 #: Details that name people besides the finding's own account (who made a group change).
 PERSON_DETAILS = ("changed_by", "owner_employee_id")
@@ -45,13 +46,9 @@ def read_findings(
     """Finding dicts as `actor` may see them (masked unless named or granted); recorded."""
     gate = door(state)
     recorded = {"kind": "posture", **(query or {})}
-    if actor.role is Role.ADMIN:  # no monitoring purpose in the policy: their own, recorded
-        chosen = purpose or ADMIN_PURPOSE
-    else:
-        if actor.role is Role.OVERSIGHT:
-            chosen = purpose or OVERSIGHT_PURPOSE
-        else:
-            chosen = chosen_purpose(purpose, case_id)  # monitoring, or investigation in a case
+    # analysts and investigators: monitoring, or investigation in a case
+    chosen = purpose or OWN_PURPOSES.get(actor.role) or chosen_purpose(None, case_id)
+    if actor.role is not Role.ADMIN:  # no monitoring purpose in the policy: their own, recorded
         gate.authorise(actor, chosen, case_id)
     _policy, pseudonyms = gate.state()
     if actor.role in NAMED_ROLES:
