@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup system test check lint types bench demo clean lock
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock setup.py
+	PYTHON=$(PYTHON) bash scripts/setup-system.sh  # first: installing builds a C extension
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 system:
-	bash scripts/setup-system.sh
+	PYTHON=$(PYTHON) bash scripts/setup-system.sh
 
 setup: $(STAMP) system
 

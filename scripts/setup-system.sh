@@ -2,6 +2,10 @@
 # Debian packages the tests and the demo need; installed only when missing.
 set -euo pipefail
 need=()
+# The ledger's batch SHA-256 is a cffi extension built when the project is installed.
+command -v gcc >/dev/null || need+=(gcc)
+[ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
+"${PYTHON:-python3}" -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || need+=(python3-dev)
 command -v logger >/dev/null || need+=(bsdutils)
 [ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null || need+=(rsyslog)
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the web UI's browser test (Playwright drives it)

@@ -16,7 +16,6 @@ example; `verify_package` re-implements this from JSON with the standard library
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 
 import numpy as np
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custodes.errors import LedgerError
+from custodes.ledger.batch_hash import hash_each
 
 #: Rows encoded per step (keeps every intermediate string array far below 2 GiB).
 CHUNK_ROWS = 32 * 1024
@@ -132,15 +132,11 @@ def encode_events(table: pa.RecordBatch) -> pa.Array:
 
 def _hash_each(encodings: pa.Array) -> bytes:
     """SHA-256 of every value of a string array, as one blob of 32-byte hashes."""
-    sha256 = hashlib.sha256
     if encodings.null_count:
         raise LedgerError("an encoding is null")
     offsets = np.frombuffer(encodings.buffers()[1], dtype=np.int32)
-    offsets = offsets[encodings.offset : encodings.offset + len(encodings) + 1].tolist()
-    data = memoryview(encodings.buffers()[2] or b"")
-    return b"".join(
-        [sha256(data[start:end]).digest() for start, end in zip(offsets, offsets[1:], strict=False)]
-    )
+    offsets = offsets[encodings.offset : encodings.offset + len(encodings) + 1]
+    return hash_each(memoryview(encodings.buffers()[2] or b""), offsets)
 
 
 def leaf_hashes(table: pa.Table | pa.RecordBatch) -> bytes:

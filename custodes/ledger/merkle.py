@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-HASH_BYTES = 32
+from custodes.ledger.batch_hash import HASH_BYTES as HASH_BYTES
+from custodes.ledger.batch_hash import hash_pairs
+
 _sha256 = hashlib.sha256
 
 
@@ -83,7 +85,7 @@ class Frontier:
                 nodes = waiting[level] + nodes
             if len(nodes) // HASH_BYTES % 2:
                 frontier.append(nodes[-HASH_BYTES:])
-            nodes = _pair_up(nodes)
+            nodes = hash_pairs(nodes)
             level += 1
         self.hashes = frontier[::-1]
         self.size = new
@@ -102,19 +104,6 @@ class Frontier:
         return Frontier(self.size, self.hashes)
 
 
-def _pair_up(level: bytes) -> bytes:
-    """The next level up: the hash of each complete pair (an odd last node is left out)."""
-    sha256 = _sha256
-    view = memoryview(level)
-    pairs = len(level) // (2 * HASH_BYTES)
-    return b"".join(
-        [
-            sha256(b"\x01" + view[offset : offset + 2 * HASH_BYTES]).digest()
-            for offset in range(0, pairs * 2 * HASH_BYTES, 2 * HASH_BYTES)
-        ]
-    )
-
-
 class TreeLevels:
     """Every level of the tree over a list of leaves: level h holds the perfect subtrees of 2**h."""
 
@@ -124,7 +113,7 @@ class TreeLevels:
         self.size = len(leaves) // HASH_BYTES
         self.levels = [bytes(leaves)]
         while len(self.levels[-1]) >= 2 * HASH_BYTES:
-            self.levels.append(_pair_up(self.levels[-1]))
+            self.levels.append(hash_pairs(self.levels[-1]))
 
     def leaf(self, index: int) -> bytes:
         """The leaf hash at `index`."""
