@@ -2,4 +2,4 @@
 
 from setuptools import setup
 
-setup(cffi_modules=["custodes/ledger/sha256_build.py:ffi"])
+setup(cffi_modules=["custodes/ledger/native_build.py:ffi"])

@@ -23,11 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custodes.errors import LedgerError
-from custodes.ledger.batch_hash import hash_each
+from custodes.ledger.native import hash_rows, join_rows
 
 #: Rows encoded per step (keeps every intermediate string array far below 2 GiB).
 CHUNK_ROWS = 32 * 1024
 ID_BYTES = 16
+LEAF_MARKER = b"\x00"  # RFC 9162: a leaf's hash input starts with 0x00
 #: Values shorter than this take their length prefix from a cached table (see _length_prefix).
 PREFIX_TABLE_ROWS = 4096
 HEX_ID = re.compile(r"[0-9a-f]{32}")
@@ -103,49 +104,55 @@ def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
     keys = pc.cast(column.keys.slice(first, last - first), pa.string())
     items = pc.cast(column.items.slice(first, last - first), pa.string())
     item_prefix = pc.fill_null(_length_prefix("s", items), _text("n"))
-    entries = pc.binary_join_element_wise(
-        _length_prefix("", keys), keys, item_prefix, items, _text(""), null_handling="skip"
+    entries = join_rows([_length_prefix("", keys), keys, item_prefix, items], len(keys))
+    # The entries of a row lie one after the other, so its text is one range of their bytes.
+    entry_bounds = np.frombuffer(entries.buffers()[1], dtype=np.int32)[: len(entries) + 1]
+    row_bounds = entry_bounds[
+        np.frombuffer(offsets.buffers()[1], dtype=np.int32)[
+            offsets.offset : offsets.offset + len(offsets)
+        ]
+        - first
+    ]
+    joined = pa.StringArray.from_buffers(
+        len(column), pa.py_buffer(row_bounds), entries.buffers()[2] or pa.py_buffer(b"")
     )
-    listed = pa.ListArray.from_arrays(pc.subtract(offsets, pa.scalar(first, pa.int32())), entries)
-    joined = pc.binary_join(listed, _text(""))
     if column.null_count:
         joined = pc.if_else(column.is_null(), pa.scalar(None, pa.string()), joined)
     return "m", joined
 
 
-def encode_events(table: pa.RecordBatch) -> pa.Array:
-    """The canonical encodings of every row, each prefixed with the leaf marker byte 0x00."""
-    names = sorted(table.schema.names)
-    parts: list[pa.Array | pa.Scalar] = [_text("\x00")]
-    for name in names:
+def _pieces(table: pa.RecordBatch) -> list[pa.Array]:
+    """Each row's encoding after the marker, as string arrays to join (null: nothing)."""
+    pieces = []
+    for name in sorted(table.schema.names):
         column = table.column(name)
         if column.null_count == len(column):
             column_type(column.type)  # still refuse a type we cannot encode
             continue
         tag, text = _as_text(column)
-        # Both null where the value is null, so the join skips the column for that row.
-        parts += [_length_prefix(_netstring(name) + tag, text), text]
-    if len(parts) == 1:
-        return pa.array(["\x00"] * table.num_rows, pa.string())
-    return pc.binary_join_element_wise(*parts, _text(""), null_handling="skip")
+        # Both null where the value is null, so the row skips the column.
+        pieces += [_length_prefix(_netstring(name) + tag, text), text]
+    return pieces
 
 
-def _hash_each(encodings: pa.Array) -> bytes:
-    """SHA-256 of every value of a string array, as one blob of 32-byte hashes."""
-    if encodings.null_count:
-        raise LedgerError("an encoding is null")
-    offsets = np.frombuffer(encodings.buffers()[1], dtype=np.int32)
-    offsets = offsets[encodings.offset : encodings.offset + len(encodings) + 1]
-    return hash_each(memoryview(encodings.buffers()[2] or b""), offsets)
+def encode_events(table: pa.RecordBatch) -> pa.Array:
+    """The canonical encodings of every row, each prefixed with the leaf marker byte 0x00."""
+    rows = table.num_rows
+    marker = pa.array([LEAF_MARKER.decode()] * rows, pa.string())
+    return join_rows([marker, *_pieces(table)], rows)
 
 
 def leaf_hashes(table: pa.Table | pa.RecordBatch) -> bytes:
-    """The leaf hash of every row, in row order, as one blob of 32-byte hashes."""
+    """The leaf hash of every row, in row order, as one blob of 32-byte hashes.
+
+    SHA-256 of each row of `encode_events`, with the pieces hashed where they lie.
+    """
     batches = [table] if isinstance(table, pa.RecordBatch) else table.to_batches()
     blobs = []
     for batch in batches:
         for start in range(0, batch.num_rows, CHUNK_ROWS):
-            blobs.append(_hash_each(encode_events(batch.slice(start, CHUNK_ROWS))))
+            chunk = batch.slice(start, CHUNK_ROWS)
+            blobs.append(hash_rows(_pieces(chunk), chunk.num_rows, LEAF_MARKER))
     return b"".join(blobs)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from custodes.ledger.batch_hash import HASH_BYTES as HASH_BYTES
-from custodes.ledger.batch_hash import hash_pairs
+from custodes.ledger.native import HASH_BYTES as HASH_BYTES
+from custodes.ledger.native import hash_pairs
 
 _sha256 = hashlib.sha256
 
