@@ -165,11 +165,16 @@ def load_object(data: bytes) -> dict[str, Any]:
 
 
 def ecs_row(fields: dict[str, str]) -> dict[str, Any]:
-    """A row whose core columns are the ECS-named keys among `fields` (all kept in fields)."""
+    """A row whose core columns are the ECS-named keys among `fields`.
+
+    A key stored in the core column of its own name is not repeated in `fields` (the record as
+    it came stays in `event.original`); one its column cannot hold (an integer out of range)
+    stays there.
+    """
     row: dict[str, Any] = {key: fields[key] for key in SETTABLE.intersection(fields)}
     for key in INT_NAMES.intersection(row):
         row[key] = to_int(row[key], INT_BITS[key])
-    row[FIELDS_COLUMN] = fields
+    row[FIELDS_COLUMN] = {key: value for key, value in fields.items() if row.get(key) is None}
     return row
 
 

@@ -83,7 +83,8 @@ def read_json_group(
         columns = flat_columns(table)
         texts = {name: as_text(array) for name, array in columns.items()}
         count = len(datas)
-        return core_columns(columns, texts, count), fields_map(texts, count), times(columns, count)
+        core = core_columns(columns, texts, count)
+        return core, fields_map(not_in_core(texts, core), count), times(columns, count)
     except (Unreadable, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
 
@@ -176,6 +177,18 @@ def core_columns(
         elif given.null_count:
             core[name] = pc.coalesce(given, pa.scalar(default, pa.string()))
     return core
+
+
+def not_in_core(texts: dict[str, pa.Array], core: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """The values a core column of the same name does not hold (as `ecs_row` keeps them)."""
+    kept = {}
+    for name, text in texts.items():
+        column = core.get(name)
+        if column is None:
+            kept[name] = text
+        elif column.null_count:  # e.g. an integer out of the column's range
+            kept[name] = pc.if_else(column.is_null(), text, pa.scalar(None, pa.string()))
+    return kept
 
 
 def fields_map(texts: dict[str, pa.Array], count: int) -> pa.MapArray:

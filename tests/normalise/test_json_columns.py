@@ -119,12 +119,23 @@ def test_typical_lines_take_the_group_path() -> None:
     assert JsonParser().parse_group(records) is not None
     (batch, _), (expected, _) = normalise_both(documents)
     assert batch.to_pylist() == expected.to_pylist()
-    assert dict(batch.to_pylist()[5]["fields"]) == {
-        "@timestamp": "2024-03-01T10:00:05Z",
-        "ok": "true",
-        "process.pid": "5",
-        "user.name": "alice",
-    }
+    row = batch.to_pylist()[5]
+    assert (row["user.name"], row["process.pid"]) == ("alice", 5)
+    # Keys held by the core column of their own name are not repeated among the fields.
+    assert dict(row["fields"]) == {"@timestamp": "2024-03-01T10:00:05Z", "ok": "true"}
+
+
+def test_a_value_its_core_column_cannot_hold_stays_among_the_fields() -> None:
+    documents = [
+        {"@timestamp": "2024-03-01T10:00:00Z", "source": {"port": port}, "user.name": "bob"}
+        for port in [443] * 70 + [1 << 40]
+    ]
+    (batch, _), (expected, _) = normalise_both(documents)
+    assert batch.to_pylist() == expected.to_pylist()
+    rows = batch.to_pylist()
+    assert rows[0]["source.port"] == 443 and "source.port" not in dict(rows[0]["fields"])
+    assert rows[-1]["source.port"] is None
+    assert dict(rows[-1]["fields"])["source.port"] == str(1 << 40)
 
 
 def test_groups_with_flavours_or_lists_fall_back_and_keep_order() -> None:
