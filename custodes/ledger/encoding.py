@@ -10,12 +10,13 @@ leaf hash = SHA-256(0x00 || encoding)
 
 Lengths are decimal byte counts, no spaces anywhere. A null column and an absent one encode the
 same, so adding a column to the schema leaves old leaves valid. docs/ledger.md shows a worked
-example; `verify_package` re-implements this from JSON with the standard library only.
+example; `verify_package` re-implements this from JSON with the standard library only. Here
+each column becomes text with pyarrow and `custodes.ledger.native` writes (or hashes) the
+netstrings in C.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
 import numpy as np
@@ -23,22 +24,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custodes.errors import LedgerError
-from custodes.ledger.native import hash_rows, join_rows
+from custodes.ledger.native import NETSTRING, NETSTRING_OR_N, Piece, encode_rows, hash_rows
 
 #: Rows encoded per step (keeps every intermediate string array far below 2 GiB).
 CHUNK_ROWS = 32 * 1024
 ID_BYTES = 16
 LEAF_MARKER = b"\x00"  # RFC 9162: a leaf's hash input starts with 0x00
-#: Values shorter than this take their length prefix from a cached table (see _length_prefix).
-PREFIX_TABLE_ROWS = 4096
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 _ZERO_ID = bytes(ID_BYTES)
-
-
-@functools.cache
-def _text(value: str) -> pa.Scalar:
-    """A typed string scalar (an untyped Python str costs a failed `import dateutil` per call)."""
-    return pa.scalar(value, pa.string())
 
 
 def column_type(kind: pa.DataType) -> str:
@@ -62,31 +55,9 @@ def _is_text(kind: pa.DataType) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-@functools.lru_cache(maxsize=256)
-def _prefixes(prefix: str, count: int) -> pa.Array:
-    """`<prefix><n>:` for n from 0 to count - 1."""
-    return pa.array([f"{prefix}{length}:" for length in range(count)], pa.string())
-
-
-def _length_prefix(prefix: str, text: pa.Array) -> pa.Array:
-    """`<prefix><len(value)>:` for each value (null where the value is null).
-
-    Only the short prefix is built here; the value itself is copied once, by the final join.
-    Short values (the usual case) take their prefix from a table by length, which is several
-    times faster than rendering each length as text.
-    """
-    lengths = pc.binary_length(text)
-    longest = pc.max(lengths).as_py()
-    if longest is None:
-        return pa.nulls(len(text), pa.string())
-    if longest < PREFIX_TABLE_ROWS:
-        return _prefixes(prefix, 1 << max(longest, 1).bit_length()).take(lengths)
-    rendered = pc.cast(lengths, pa.string())
-    return pc.binary_join_element_wise(_text(prefix), rendered, _text(":"), _text(""))
-
-
-def _netstring(name: str) -> str:
-    return f"{len(name.encode())}:{name}"
+def _netstring(name: str) -> bytes:
+    encoded = name.encode()
+    return b"%d:%s" % (len(encoded), encoded)
 
 
 def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
@@ -103,8 +74,7 @@ def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
     first, last = offsets[0].as_py(), offsets[-1].as_py()
     keys = pc.cast(column.keys.slice(first, last - first), pa.string())
     items = pc.cast(column.items.slice(first, last - first), pa.string())
-    item_prefix = pc.fill_null(_length_prefix("s", items), _text("n"))
-    entries = join_rows([_length_prefix("", keys), keys, item_prefix, items], len(keys))
+    entries = encode_rows([Piece(keys, NETSTRING), Piece(items, NETSTRING_OR_N, b"s")], len(keys))
     # The entries of a row lie one after the other, so its text is one range of their bytes.
     entry_bounds = np.frombuffer(entries.buffers()[1], dtype=np.int32)[: len(entries) + 1]
     row_bounds = entry_bounds[
@@ -121,8 +91,8 @@ def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
     return "m", joined
 
 
-def _pieces(table: pa.RecordBatch) -> list[pa.Array]:
-    """Each row's encoding after the marker, as string arrays to join (null: nothing)."""
+def _pieces(table: pa.RecordBatch) -> list[Piece]:
+    """The pieces of each row's encoding after the marker: one netstring per column."""
     pieces = []
     for name in sorted(table.schema.names):
         column = table.column(name)
@@ -130,22 +100,19 @@ def _pieces(table: pa.RecordBatch) -> list[pa.Array]:
             column_type(column.type)  # still refuse a type we cannot encode
             continue
         tag, text = _as_text(column)
-        # Both null where the value is null, so the row skips the column.
-        pieces += [_length_prefix(_netstring(name) + tag, text), text]
+        pieces.append(Piece(text, NETSTRING, _netstring(name) + tag.encode()))  # null: absent
     return pieces
 
 
 def encode_events(table: pa.RecordBatch) -> pa.Array:
     """The canonical encodings of every row, each prefixed with the leaf marker byte 0x00."""
-    rows = table.num_rows
-    marker = pa.array([LEAF_MARKER.decode()] * rows, pa.string())
-    return join_rows([marker, *_pieces(table)], rows)
+    return encode_rows(_pieces(table), table.num_rows, LEAF_MARKER)
 
 
 def leaf_hashes(table: pa.Table | pa.RecordBatch) -> bytes:
     """The leaf hash of every row, in row order, as one blob of 32-byte hashes.
 
-    SHA-256 of each row of `encode_events`, with the pieces hashed where they lie.
+    SHA-256 of each row of `encode_events`, without keeping the encodings.
     """
     batches = [table] if isinstance(table, pa.RecordBatch) else table.to_batches()
     blobs = []

@@ -1,16 +1,17 @@
-"""The ledger's batch work in C, without the GIL: SHA-256 through OpenSSL, joining rows of text.
+"""The ledger's batch work in C, without the GIL: canonical encodings, their SHA-256, tree nodes.
 
-The ledger hashes about a million leaves and as many inner nodes per million events. One
-hashlib call each costs more than the hashing and holds the GIL (messages under 2 KiB), so the
-ledger thread would stall the ingest it runs beside; and pyarrow's element-wise join costs about
-20 ns per piece, where the canonical encoding has 30 to 70 pieces an event. These functions do a
-whole batch per call (`native_build.py` holds the C); their results are the bytes hashlib and
-`pc.binary_join_element_wise` give (tests compare them).
+The ledger encodes and hashes about a million events per million ingested, and hashes as many
+inner nodes. One hashlib call each costs more than the hashing and holds the GIL (messages under
+2 KiB), and pyarrow's element-wise join costs about 20 ns per piece of an encoding, so done in
+Python the ledger's thread would stall the ingest it runs beside. These functions do a batch per
+call (`native_build.py` holds the C). `encoding.py` says what the pieces are; tests compare the
+results with pyarrow's joins, hashlib and the standard-library verifier.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,73 +21,45 @@ from custodes.errors import LedgerError
 from custodes.ledger._native import ffi, lib
 
 HASH_BYTES = 32
+#: How a piece writes a row's value: as it is; after `header` as `<len>:<value>` (nothing when
+#: null); the same, or `n` when null.
+AS_IS, NETSTRING, NETSTRING_OR_N = 0, 1, 2
 _EMPTY = ffi.new("unsigned char[1]")  # where an array without bytes points
 
 
-def hash_rows(parts: Sequence[pa.Array], rows: int, lead: bytes = b"") -> bytes:
-    """SHA-256 of `lead` followed by each part's value in the row, for every row.
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One string array's part of every row (see AS_IS, NETSTRING, NETSTRING_OR_N)."""
 
-    The parts are string arrays of `rows` values each; a null value adds nothing. Same result
-    as hashing each row of `join_rows(parts)` prefixed with `lead`, without building it.
-    """
-    if rows <= 0:
-        return b""
-    pointers = _Pointers(parts, rows)
-    out = bytearray(HASH_BYTES * rows)
-    if not lib.sha256_rows(rows, lead, len(lead), *pointers.arguments, ffi.from_buffer(out)):
-        raise LedgerError("OpenSSL could not compute SHA-256")
-    return bytes(out)
+    values: pa.Array
+    kind: int = AS_IS
+    header: bytes = b""
 
 
-def join_rows(parts: Sequence[pa.Array], rows: int) -> pa.Array:
-    """Each row's parts joined into one string (a null part adds nothing; never null).
-
-    What `pc.binary_join_element_wise(*parts, "", null_handling="skip")` gives, several times
-    faster: one pass measures the rows, a second copies their bytes.
-    """
-    pointers = _Pointers(parts, rows)
+def encode_rows(pieces: Sequence[Piece], rows: int, lead: bytes = b"") -> pa.Array:
+    """Each row: `lead`, then every piece's value in that row, as one string array."""
+    view = _View(pieces, rows)
     offsets = np.empty(rows + 1, np.int32)
-    size = lib.join_rows(rows, *pointers.arguments, ffi.from_buffer("int32_t[]", offsets), ffi.NULL)
+    out_offsets = ffi.from_buffer("int32_t[]", offsets)
+    size = lib.encode_rows(rows, lead, len(lead), view.pieces, len(pieces), out_offsets, ffi.NULL)
     if size < 0:
-        raise LedgerError("joined rows past 2 GiB: encode fewer rows at once")
+        raise LedgerError("encodings past 2 GiB: encode fewer rows at once")
     data = bytearray(size)
     if size:
-        lib.join_rows(
-            rows, *pointers.arguments, ffi.from_buffer("int32_t[]", offsets), ffi.from_buffer(data)
-        )
+        written = ffi.from_buffer(data)
+        lib.encode_rows(rows, lead, len(lead), view.pieces, len(pieces), out_offsets, written)
     return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-class _Pointers:
-    """The C view of some string arrays: part count, bytes, offsets, validity, bit offsets."""
-
-    def __init__(self, parts: Sequence[pa.Array], rows: int) -> None:
-        self.keep: list[Any] = []  # what the pointers point into, alive as long as this is
-        data, offsets, validity, bits = [], [], [], []
-        for part in parts:
-            if len(part) != rows or not pa.types.is_string(part.type):
-                raise LedgerError(f"a part of {len(part)} {part.type} values, not {rows} strings")
-            start = part.offset
-            bounds = np.frombuffer(part.buffers()[1], np.int32)[start : start + rows + 1]
-            content = part.buffers()[2]
-            if int(bounds[0]) < 0 or int(bounds[-1]) > (content.size if content else 0):
-                raise LedgerError("string offsets outside their data")
-            bitmap = part.buffers()[0] if part.null_count else None
-            self.keep += [bounds, content, bitmap]
-            data.append(
-                ffi.from_buffer(content) if content is not None and content.size else _EMPTY
-            )
-            offsets.append(ffi.from_buffer("int32_t[]", bounds))
-            validity.append(ffi.from_buffer(bitmap) if bitmap is not None else ffi.NULL)
-            bits.append(start)
-        self.keep += [data, offsets]
-        self.arguments = (
-            len(data),
-            ffi.new("const unsigned char *[]", data),
-            ffi.new("const int32_t *[]", offsets),
-            ffi.new("const uint8_t *[]", validity),
-            ffi.new("int64_t[]", bits),
-        )
+def hash_rows(pieces: Sequence[Piece], rows: int, lead: bytes = b"") -> bytes:
+    """SHA-256 of each row as `encode_rows` gives it, as one blob of 32-byte hashes."""
+    if rows <= 0:
+        return b""
+    view = _View(pieces, rows)
+    out = bytearray(HASH_BYTES * rows)
+    if not lib.sha256_rows(rows, lead, len(lead), view.pieces, len(pieces), ffi.from_buffer(out)):
+        raise LedgerError("OpenSSL could not compute SHA-256")
+    return bytes(out)
 
 
 def hash_pairs(level: bytes) -> bytes:
@@ -98,3 +71,38 @@ def hash_pairs(level: bytes) -> bytes:
     if not lib.sha256_pairs(ffi.from_buffer(level), pairs, ffi.from_buffer(out)):
         raise LedgerError("OpenSSL could not compute SHA-256")
     return bytes(out)
+
+
+class _View:
+    """The pieces as C sees them (`piece_t`), and what their pointers point into."""
+
+    def __init__(self, pieces: Sequence[Piece], rows: int) -> None:
+        self.pieces = ffi.new("piece_t[]", max(len(pieces), 1))
+        self.keep: list[Any] = []  # alive as long as the pointers are
+        for index, piece in enumerate(pieces):
+            values = piece.values
+            if len(values) != rows or not pa.types.is_string(values.type):
+                raise LedgerError(
+                    f"a piece of {len(values)} {values.type} values, not {rows} strings"
+                )
+            if piece.kind not in (AS_IS, NETSTRING, NETSTRING_OR_N):
+                raise LedgerError(f"no piece kind {piece.kind}")
+            bounds = np.frombuffer(values.buffers()[1], np.int32)[values.offset :][: rows + 1]
+            content = values.buffers()[2]
+            if int(bounds[0]) < 0 or int(bounds[-1]) > (content.size if content else 0):
+                raise LedgerError("string offsets outside their data")
+            bitmap = values.buffers()[0] if values.null_count else None
+            pointers = (
+                ffi.from_buffer(piece.header) if piece.header else _EMPTY,
+                ffi.from_buffer(content) if content is not None and content.size else _EMPTY,
+                ffi.from_buffer("int32_t[]", bounds),
+                ffi.from_buffer(bitmap) if bitmap is not None else ffi.NULL,
+            )
+            self.keep += [piece, bounds, content, bitmap, pointers]
+            target = self.pieces[index]
+            target.kind, target.header_len, target.validity_offset = (
+                piece.kind,
+                len(piece.header),
+                values.offset,
+            )
+            target.header, target.data, target.offsets, target.validity = pointers

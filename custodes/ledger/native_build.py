@@ -1,16 +1,19 @@
-"""Build recipe (cffi, API mode) for `custodes.ledger._native`: SHA-256 of many messages per call.
+"""Build recipe (cffi, API mode) for `custodes.ledger._native`: the ledger's batch work in C.
 
 Python's hashlib costs about 0.4 µs per call on top of the hashing and holds the GIL for
-messages under 2 KiB, which is every leaf of the ledger. These loops call OpenSSL's SHA-256
-(the EVP interface, one context reused) over every row of a batch or a whole level of the tree,
-and cffi releases the GIL around each call, so hashing runs beside the ingest on the other core.
-The hashing itself is OpenSSL's; `custodes.ledger.native` is the Python face.
+messages under 2 KiB, which is every leaf of the ledger; pyarrow's element-wise join costs about
+20 ns per piece, and an event's canonical encoding has 30 to 70 pieces. These loops do a whole
+batch per call, with cffi releasing the GIL around each, so the ledger's work runs beside the
+ingest on the other core:
 
-`sha256_rows` hashes each row's concatenation of several Arrow string arrays: the pieces of the
-canonical encoding go into the hash without first being joined into one array.
+- `encode_rows` writes each row's canonical encoding (or, given no buffer, measures it) from
+  string arrays: a value as it is, or as a netstring after a header (`docs/ledger.md`);
+- `sha256_rows` hashes each row's encoding without storing it (one scratch buffer);
+- `sha256_pairs` hashes pairs of nodes, a whole level of the Merkle tree at a time.
 
-`pip install` builds it (setup.py names this file in `cffi_modules`); it needs a C compiler and
-OpenSSL's headers (Debian: gcc, libssl-dev; `scripts/setup-system.sh` installs them).
+The hashing is OpenSSL's SHA-256 (the EVP interface, one context reused). `custodes.ledger.native`
+is the Python face. `pip install` builds this (setup.py names it in `cffi_modules`); it needs a C
+compiler and OpenSSL's headers (Debian: gcc, libssl-dev; `scripts/setup-system.sh` installs them).
 """
 
 from __future__ import annotations
@@ -20,14 +23,21 @@ from cffi import FFI
 ffi = FFI()
 ffi.cdef(
     """
+    typedef struct {
+        int kind;  /* 0 the value as it is, 1 netstring after header, 2 the same or "n" */
+        const unsigned char *header;
+        size_t header_len;
+        const unsigned char *data;
+        const int32_t *offsets;   /* from the array's first row */
+        const uint8_t *validity;  /* NULL: no nulls */
+        int64_t validity_offset;
+    } piece_t;
+    int64_t encode_rows(size_t rows, const unsigned char *lead, size_t lead_len,
+                        const piece_t *pieces, size_t count, int32_t *out_offsets,
+                        unsigned char *out);
+    int sha256_rows(size_t rows, const unsigned char *lead, size_t lead_len,
+                    const piece_t *pieces, size_t count, unsigned char *out);
     int sha256_pairs(const unsigned char *level, size_t pairs, unsigned char *out);
-    int sha256_rows(size_t rows, const unsigned char *lead, size_t lead_len, size_t parts,
-                    const unsigned char **data, const int32_t **offsets,
-                    const uint8_t **validity, const int64_t *validity_offset,
-                    unsigned char *out);
-    int64_t join_rows(size_t rows, size_t parts, const unsigned char **data,
-                      const int32_t **offsets, const uint8_t **validity,
-                      const int64_t *validity_offset, int32_t *out_offsets, unsigned char *out);
     """
 )
 ffi.set_source(
@@ -37,6 +47,113 @@ ffi.set_source(
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct {
+    int kind;
+    const unsigned char *header;
+    size_t header_len;
+    const unsigned char *data;
+    const int32_t *offsets;
+    const uint8_t *validity;
+    int64_t validity_offset;
+} piece_t;
+
+enum { AS_IS = 0, NETSTRING = 1, NETSTRING_OR_N = 2 };
+
+/* Row r of all pieces after `lead`, written to `out` when it is not NULL and `capacity` bytes
+   are enough; returns the row's length either way. */
+static size_t write_row(size_t r, const unsigned char *lead, size_t lead_len,
+                        const piece_t *pieces, size_t count, unsigned char *out,
+                        size_t capacity) {
+    size_t used = lead_len;
+    if (out != NULL && lead_len > capacity)
+        out = NULL;
+    if (out != NULL)
+        memcpy(out, lead, lead_len);
+    for (size_t p = 0; p < count; p++) {
+        const piece_t *piece = &pieces[p];
+        int64_t bit = piece->validity_offset + (int64_t)r;
+        if (piece->validity != NULL && !((piece->validity[bit >> 3] >> (bit & 7)) & 1)) {
+            if (piece->kind == NETSTRING_OR_N) {
+                if (out != NULL && used < capacity)
+                    out[used] = 'n';
+                else
+                    out = NULL;
+                used += 1;
+            }
+            continue;
+        }
+        size_t length = (size_t)(piece->offsets[r + 1] - piece->offsets[r]);
+        if (out != NULL && used + piece->header_len + 24 + length > capacity)
+            out = NULL;  /* too small: only measure from here on */
+        if (piece->kind != AS_IS) {
+            unsigned char digits[24];
+            size_t count_digits = 0, rest = length;
+            do {
+                digits[count_digits++] = (unsigned char)('0' + rest % 10);
+                rest /= 10;
+            } while (rest);
+            if (out != NULL) {
+                memcpy(out + used, piece->header, piece->header_len);
+                for (size_t d = 0; d < count_digits; d++)
+                    out[used + piece->header_len + d] = digits[count_digits - 1 - d];
+                out[used + piece->header_len + count_digits] = ':';
+            }
+            used += piece->header_len + count_digits + 1;
+        }
+        if (out != NULL)
+            memcpy(out + used, piece->data + piece->offsets[r], length);
+        used += length;
+    }
+    return used;
+}
+
+/* With `out` NULL: fills `out_offsets` (rows + 1 values) and returns the bytes all rows need
+   (-1 past 2 GiB). Then, given `out` that large, writes the rows one after the other. */
+static int64_t encode_rows(size_t rows, const unsigned char *lead, size_t lead_len,
+                           const piece_t *pieces, size_t count, int32_t *out_offsets,
+                           unsigned char *out) {
+    int64_t used = 0;
+    if (out == NULL)
+        out_offsets[0] = 0;
+    for (size_t r = 0; r < rows; r++) {
+        used += (int64_t)write_row(r, lead, lead_len, pieces, count,
+                                   out == NULL ? NULL : out + used, SIZE_MAX);
+        if (used > INT32_MAX)
+            return -1;
+        if (out == NULL)
+            out_offsets[r + 1] = (int32_t)used;
+    }
+    return used;
+}
+
+/* out[32 * r] = SHA-256(row r as `encode_rows` writes it), for r < rows; 1 when all went well. */
+static int sha256_rows(size_t rows, const unsigned char *lead, size_t lead_len,
+                       const piece_t *pieces, size_t count, unsigned char *out) {
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t capacity = 1 << 16;
+    unsigned char *row = malloc(capacity);
+    int ok = md != NULL && ctx != NULL && row != NULL;
+    for (size_t r = 0; ok && r < rows; r++) {
+        size_t length = write_row(r, lead, lead_len, pieces, count, row, capacity);
+        if (length > capacity) {  /* rare: a row larger than any before; grow and write again */
+            unsigned char *larger = realloc(row, length * 2);
+            ok = larger != NULL;
+            if (!ok)
+                break;
+            row = larger;
+            capacity = length * 2;
+            write_row(r, lead, lead_len, pieces, count, row, capacity);
+        }
+        ok = EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, row, length)
+             && EVP_DigestFinal_ex(ctx, out + 32 * r, NULL);
+    }
+    free(row);
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+    return ok;
+}
 
 /* out[32 * i] = SHA-256(0x01 || level[64 * i .. 64 * i + 64]) for i < pairs: RFC 9162's node. */
 static int sha256_pairs(const unsigned char *level, size_t pairs, unsigned char *out) {
@@ -52,81 +169,6 @@ static int sha256_pairs(const unsigned char *level, size_t pairs, unsigned char 
     EVP_MD_CTX_free(ctx);
     EVP_MD_free(md);
     return ok;
-}
-
-/* out[32 * r] = SHA-256(lead || part 0 of row r || part 1 of row r || ...) for r < rows.
-   Part p is an Arrow string array: its bytes `data[p]`, its offsets from the array's first row
-   `offsets[p]`, its validity bitmap `validity[p]` (NULL: no nulls) read from bit
-   `validity_offset[p]`. A null value adds nothing. Each row is gathered into one buffer and
-   hashed in one call (one update per part would cost more than the gathering). */
-static int is_valid(const uint8_t *validity, int64_t bit) {
-    return validity == NULL || ((validity[bit >> 3] >> (bit & 7)) & 1);
-}
-
-static int sha256_rows(size_t rows, const unsigned char *lead, size_t lead_len, size_t parts,
-                       const unsigned char **data, const int32_t **offsets,
-                       const uint8_t **validity, const int64_t *validity_offset,
-                       unsigned char *out) {
-    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    size_t capacity = 4096;
-    unsigned char *row = malloc(capacity);
-    int ok = md != NULL && ctx != NULL && row != NULL && lead_len <= capacity;
-    for (size_t r = 0; ok && r < rows; r++) {
-        size_t used = lead_len;
-        memcpy(row, lead, lead_len);
-        for (size_t p = 0; ok && p < parts; p++) {
-            if (!is_valid(validity[p], validity_offset[p] + (int64_t)r))
-                continue;
-            size_t length = (size_t)(offsets[p][r + 1] - offsets[p][r]);
-            if (used + length > capacity) {
-                size_t grown = capacity;
-                while (used + length > grown)
-                    grown *= 2;
-                unsigned char *larger = realloc(row, grown);
-                ok = larger != NULL;
-                if (!ok)
-                    break;
-                row = larger;
-                capacity = grown;
-            }
-            memcpy(row + used, data[p] + offsets[p][r], length);
-            used += length;
-        }
-        ok = ok && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, row, used)
-             && EVP_DigestFinal_ex(ctx, out + 32 * r, NULL);
-    }
-    free(row);
-    EVP_MD_CTX_free(ctx);
-    EVP_MD_free(md);
-    return ok;
-}
-
-/* The same rows joined into one string array: with `out` NULL, fills `out_offsets` (rows + 1
-   values) and returns the bytes needed (-1 past 2 GiB); then, called again with `out` that
-   large, copies the bytes. */
-static int64_t join_rows(size_t rows, size_t parts, const unsigned char **data,
-                         const int32_t **offsets, const uint8_t **validity,
-                         const int64_t *validity_offset, int32_t *out_offsets,
-                         unsigned char *out) {
-    int64_t used = 0;
-    if (out == NULL)
-        out_offsets[0] = 0;
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t p = 0; p < parts; p++) {
-            if (!is_valid(validity[p], validity_offset[p] + (int64_t)r))
-                continue;
-            int32_t length = offsets[p][r + 1] - offsets[p][r];
-            if (out != NULL)
-                memcpy(out + used, data[p] + offsets[p][r], (size_t)length);
-            used += length;
-        }
-        if (used > INT32_MAX)
-            return -1;
-        if (out == NULL)
-            out_offsets[r + 1] = (int32_t)used;
-    }
-    return used;
 }
 """,
     libraries=["crypto"],
