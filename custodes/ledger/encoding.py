@@ -75,14 +75,10 @@ def _as_text(column: pa.Array) -> tuple[str, pa.Array]:
     keys = pc.cast(column.keys.slice(first, last - first), pa.string())
     items = pc.cast(column.items.slice(first, last - first), pa.string())
     entries = encode_rows([Piece(keys, NETSTRING), Piece(items, NETSTRING_OR_N, b"s")], len(keys))
-    # The entries of a row lie one after the other, so its text is one range of their bytes.
-    entry_bounds = np.frombuffer(entries.buffers()[1], dtype=np.int32)[: len(entries) + 1]
-    row_bounds = entry_bounds[
-        np.frombuffer(offsets.buffers()[1], dtype=np.int32)[
-            offsets.offset : offsets.offset + len(offsets)
-        ]
-        - first
-    ]
+    # A row's entries lie one after another, so its text is the range of their bytes.
+    entry_bounds = np.frombuffer(entries.buffers()[1], np.int32)
+    row_entries = np.frombuffer(offsets.buffers()[1], np.int32)[offsets.offset :][: len(offsets)]
+    row_bounds = entry_bounds[row_entries - first]
     joined = pa.StringArray.from_buffers(
         len(column), pa.py_buffer(row_bounds), entries.buffers()[2] or pa.py_buffer(b"")
     )
