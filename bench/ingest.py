@@ -14,8 +14,8 @@ process: `time.process_time`). On a shared machine wall time mostly measures the
 CPU time is what the work itself costs. Custodes runs with and without the evidence ledger
 alternate in the same loop, and the ledger's cost is printed as the ratio of the two. A line
 after each shows where the last Custodes run spent its time (normalise, WAL, detection in the
-caller's thread; lake and ledger recording in the background flush thread; the ledger's hashing in
-its own thread, as batches are committed: both overlap the caller), wall and CPU.
+caller's thread; lake, then the ledger's encoding, hashing and recording, in the background
+flush thread, which overlaps the caller), wall and CPU.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def custodes(paths: list[Path], out: Path, *, ledger: bool = True) -> int:
 
 
 def print_steps(label: str) -> None:
-    """Where the last Custodes run spent its time (lake, ledger, hashing: background threads)."""
+    """Where the last Custodes run spent its time (lake and ledger: the background thread)."""
     parts = ", ".join(f"{name} {wall:.2f}/{cpu:.2f}" for name, (wall, cpu) in STEPS.items())
     print(f"        {label} steps of the last run, seconds wall/thread CPU: {parts}")
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from custodes.events import EVENT_SCHEMA, RawRecord
@@ -34,7 +33,6 @@ from custodes.ingest.wal import (
     segment_seq,
 )
 from custodes.ledger import Ledger
-from custodes.ledger.prehash import LeafHashing
 from custodes.normalise import Normaliser
 from custodes.oversight.policy import load_policy
 from custodes.oversight.protected import ProtectedChannels
@@ -82,11 +80,8 @@ class Pipeline:
         registry: Registry | None = None,
         max_segment_bytes: int = 64 << 20,
         resend_grace_secs: float = DEFAULT_RESEND_GRACE_SECS,
-        leaf_hashing: LeafHashing | None = None,
     ) -> None:
         self.data_dir = data_dir
-        #: Hashes the ledger's leaves in a thread as batches are committed.
-        self.leaf_hashing = leaf_hashing if isinstance(ledger, Ledger) else None
         self.normaliser = normaliser
         self.node = node
         self.ledger = ledger
@@ -151,8 +146,6 @@ class Pipeline:
         started, started_cpu = time.perf_counter(), time.thread_time()
         with self.lock:
             self.wal.append(events, failures, cursors)
-            if self.leaf_hashing is not None and self.wal.current_seq is not None:
-                self.leaf_hashing.add(self.wal.current_seq, events)
             self.frames.append(Frame(events, failures, tuple(cursors)))
             self.cursors.update(cursors)
             if self.wal.is_full():
@@ -194,10 +187,6 @@ class Pipeline:
             self.pending.put(None)
             self.flusher.join()
             self.wal.close()
-            if self.leaf_hashing is not None:
-                self.leaf_hashing.close()
-                self.seconds["ledger hashing"] = self.leaf_hashing.seconds
-                self.cpu_seconds["ledger hashing"] = self.leaf_hashing.cpu_seconds
             if self.ledger is not None:
                 self.ledger.close()
 
@@ -243,14 +232,14 @@ class Pipeline:
                 schema=QUARANTINE_SCHEMA,
             )
             started, started_cpu = time.perf_counter(), time.thread_time()
-            files, order = lake_files(events, node=self.node, seq=seq)
+            files = lake_files(events, node=self.node, seq=seq)
             write_lake_files(self.data_dir, files)
             write_failures(self.data_dir, failures, node=self.node, seq=seq)
             written, written_cpu = time.perf_counter(), time.thread_time()
             self.seconds["lake"] += written - started
             self.cpu_seconds["lake"] += written_cpu - started_cpu
             if self.ledger is not None:
-                self.record_in_ledger(seq, files, order)
+                record_files(self.ledger, files)
                 self.seconds["ledger"] += time.perf_counter() - written
                 self.cpu_seconds["ledger"] += time.thread_time() - written_cpu
             state = self.wal.state
@@ -258,18 +247,6 @@ class Pipeline:
                 state.cursors.update(frame.cursors)
             self.wal.save_state(state)
             self.wal.remove(segment)
-
-    def record_in_ledger(
-        self, seq: int, files: list[tuple[str, pa.Table]], order: np.ndarray
-    ) -> None:
-        """Record a segment's lake files, with the leaves hashed as they came when there are."""
-        assert self.ledger is not None
-        if self.leaf_hashing is not None and isinstance(self.ledger, Ledger):
-            prehashed = self.leaf_hashing.leaves(seq, order, self.ledger.frontier)
-            if prehashed is not None:
-                self.ledger.record_many(files, prehashed)
-                return
-        record_files(self.ledger, files)
 
 
 def open_pipeline(
@@ -317,7 +294,6 @@ def open_pipeline(
             registry=registry,
             max_segment_bytes=max_segment_bytes,
             ledger=event_ledger,
-            leaf_hashing=LeafHashing() if event_ledger is not None else None,
             resend_grace_secs=resend_grace_secs,
         )
     except BaseException:

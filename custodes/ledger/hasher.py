@@ -1,8 +1,4 @@
-"""New lake files' digests, leaves and ids, and the frontier they extend, hashed in this process.
-
-`custodes.ledger.prehash` computes the same leaves in a thread while events are committed; this
-is the path for everything else (segments replayed after a crash, a batch it could not hash).
-"""
+"""New lake files' digests, leaves and ids, and the frontier they extend."""
 
 from __future__ import annotations
 
@@ -85,13 +81,3 @@ def hash_tables(
     grown = frontier.copy()
     grown.extend(leaves)
     return Hashed(digests, leaves, b"".join([id_bytes(part) for part in tables]), grown)
-
-
-@dataclass(frozen=True, slots=True)
-class Prehashed:
-    """Leaves and ids computed elsewhere for files in order, and the frontier from `base_size`."""
-
-    base_size: int
-    leaves: bytes
-    ids: bytes
-    frontier: Frontier

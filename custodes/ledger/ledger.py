@@ -24,7 +24,7 @@ import pyarrow as pa
 from custodes.errors import LedgerError, NotFound
 from custodes.ingest.wal import write_atomically
 from custodes.ledger.encoding import ID_BYTES
-from custodes.ledger.hasher import Hashed, Prehashed, file_digests, hash_tables
+from custodes.ledger.hasher import hash_tables
 from custodes.ledger.journal import (
     FILES,
     HEADS,
@@ -185,16 +185,13 @@ class Ledger:
         """Add a durable lake file's events as leaves, in file order (a known path: no-op)."""
         self.record_many([(relative_path, table)])
 
-    def record_many(
-        self, files: Sequence[tuple[str, pa.Table]], prehashed: Prehashed | None = None
-    ) -> None:
+    def record_many(self, files: Sequence[tuple[str, pa.Table]]) -> None:
         """Add several durable lake files (e.g. one WAL segment's), in order, as `record` would.
 
-        The leaves of all new files are encoded and hashed in one pass and each ledger file is
+        The leaves of all new files are encoded and hashed in one pass (in C, without the GIL:
+        the caller, the pipeline's flush thread, runs beside the ingest) and each ledger file is
         appended and fsync'ed once, not once per lake file (a segment of Windows events may
-        span a hundred dataset/day partitions). `prehashed` (from `custodes.ledger.prehash`) is
-        used when it covers exactly these files from the current tree size; else they are hashed
-        here.
+        span a hundred dataset/day partitions).
         """
         with self.lock:
             self._check_open()
@@ -212,7 +209,7 @@ class Ledger:
                     )
             if not new:
                 return
-            hashed = self._hashed(files, new, prehashed)
+            hashed = hash_tables(self.data_dir, new, self.frontier)
             entries = []
             first = self.size
             recorded_at = self.clock()
@@ -240,25 +237,6 @@ class Ledger:
                 self.sign_head()
             elif self.size > self.signed_size:
                 self._schedule_head()
-
-    def _hashed(
-        self,
-        files: Sequence[tuple[str, pa.Table]],
-        new: Sequence[tuple[str, pa.Table]],
-        prehashed: Prehashed | None,
-    ) -> Hashed:
-        rows = sum(table.num_rows for _, table in new)
-        if (
-            prehashed is not None
-            and len(new) == len(files)
-            and prehashed.base_size == self.size
-            and len(prehashed.leaves) == rows * HASH_BYTES
-            and len(prehashed.ids) == rows * ID_BYTES
-            and prehashed.frontier.size == self.size + rows
-        ):
-            digests = file_digests(self.data_dir, new)
-            return Hashed(digests, prehashed.leaves, prehashed.ids, prehashed.frontier)
-        return hash_tables(self.data_dir, new, self.frontier)
 
     def sign_head(self) -> TreeHead:
         """Sign a head over the whole tree now, and store it."""

@@ -49,11 +49,10 @@ def partition_name(dataset: str) -> str:
     return UNSAFE_NAME.sub("_", dataset) or UNKNOWN_DATASET
 
 
-def partitions(table: pa.Table) -> tuple[list[tuple[str, str, pa.Table]], np.ndarray]:
-    """Split events into (dataset, YYYY-MM-DD, rows sorted by @timestamp) parts; also the order
-    of `table`'s rows in them (parts concatenated), as row numbers."""
+def partitions(table: pa.Table) -> list[tuple[str, str, pa.Table]]:
+    """Split events into (dataset, YYYY-MM-DD, rows sorted by @timestamp) parts."""
     if table.num_rows == 0:
-        return [], np.arange(0)
+        return []
     datasets = pc.fill_null(table["event.dataset"], UNKNOWN_DATASET)
     days = pc.cast(table["@timestamp"], pa.date32())
     keyed = table.append_column("__dataset", datasets).append_column("__day", days)
@@ -74,7 +73,7 @@ def partitions(table: pa.Table) -> tuple[list[tuple[str, str, pa.Table]], np.nda
         dataset = ordered["__dataset"][start].as_py()
         day = ordered["__day"][start].as_py()
         parts.append((dataset, day.isoformat(), clean.slice(start, end - start)))
-    return parts, positions
+    return parts
 
 
 def dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -113,17 +112,12 @@ def write_parquet(path: Path, table: pa.Table) -> None:
     fsync_directory(path.parent)
 
 
-def lake_files(
-    table: pa.Table, *, node: str, seq: int
-) -> tuple[list[tuple[str, pa.Table]], np.ndarray]:
-    """One segment's events as (path relative to data_dir, rows) per dataset and day; also the
-    order of `table`'s rows in them (files concatenated), as row numbers."""
-    parts, order = partitions(table)
-    files = [
+def lake_files(table: pa.Table, *, node: str, seq: int) -> list[tuple[str, pa.Table]]:
+    """One segment's events as (path relative to data_dir, rows) per dataset and day."""
+    return [
         (f"{LAKE_DIR}/dataset={partition_name(dataset)}/date={day}/{node}-{seq:012d}.parquet", part)
-        for dataset, day, part in parts
+        for dataset, day, part in partitions(table)
     ]
-    return files, order
 
 
 def write_lake_files(data_dir: Path, files: list[tuple[str, pa.Table]]) -> None:
@@ -154,7 +148,7 @@ def write_events(
     The ledger hears of each file once it is durable, also of files a replay found already
     written (it ignores paths it knows).
     """
-    files, _ = lake_files(table, node=node, seq=seq)
+    files = lake_files(table, node=node, seq=seq)
     write_lake_files(data_dir, files)
     if ledger is not None:
         record_files(ledger, files)
