@@ -222,7 +222,7 @@ def compare(
         on, off = measured[True], measured[False]
         wall_cost = statistics.median(on.wall) / statistics.median(off.wall) - 1
         cpu_cost = statistics.median(on.cpu) / statistics.median(off.cpu) - 1
-        print(f"{name:7} ledger cost: {wall_cost:+.0%} wall, {cpu_cost:+.0%} CPU (target <= 15%)")
+        print(f"{name:7} ledger cost: {wall_cost:+.1%} wall, {cpu_cost:+.1%} CPU (target <= 15%)")
     STEPS.clear()
     STEPS.update(steps)
     print_steps("with ledger" if ledger_modes[0] else "without ledger")
