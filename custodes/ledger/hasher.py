@@ -74,7 +74,7 @@ def file_digests(data_dir: Path, files: Sequence[tuple[str, pa.Table]]) -> list[
 def hash_tables(
     data_dir: Path, files: Sequence[tuple[str, pa.Table]], frontier: Frontier
 ) -> Hashed:
-    """Hash in this process: leaves from the tables given, digests from the files' bytes."""
+    """Leaves and ids from the tables given (encoded in C), digests from the files' bytes."""
     digests = file_digests(data_dir, files)
     tables = joined_small_tables([table for _, table in files])
     leaves = b"".join([leaf_hashes(part) for part in tables])

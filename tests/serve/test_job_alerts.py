@@ -22,18 +22,9 @@ from custodes.serve.jobs import Job, every
 from custodes.store.alerts import list_alerts, save_alerts
 from custodes.store.control import open_control
 from tests.test_notify import Webhook
+from tests.test_service import RULE as FAILED_LOGON_RULE
 from tests.test_service import failed_logon
 from tests.ueba.office import at, logon, office, privilege, write_lake
-
-FAILED_LOGON_RULE = """
-title: Failed logon
-id: 6a0c51a4-3f43-4d55-9a0b-5d1c3b1e4625
-status: test
-author: Custodes tests
-logsource: {product: windows, service: security}
-detection: {selection: {EventID: 4625}, condition: selection}
-level: high
-"""
 
 
 def office_with_findings(data_dir: Path) -> None:
